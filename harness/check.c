@@ -1,0 +1,123 @@
+/* check.c: see check.h. */
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/reference/ref.h"
+
+int rb_oracle_run(rb_oracle *o, const rb_tset *ts, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->s = ts->s;
+    size_t total = rb_ref_f64_workspace_elems(&ts->s);
+    for (int id = 0; id < RB_NTENSORS; id++) total += rb_tensor_numel(&ts->s, (rb_tensor_id)id);
+    o->block = malloc(total * sizeof(double));
+    if (!o->block) {
+        snprintf(err, errlen, "out of memory for the oracle");
+        return -1;
+    }
+    double *p = o->block;
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        if (!ts->t.t[id]) continue;
+        size_t n = rb_tensor_numel(&ts->s, (rb_tensor_id)id);
+        o->t.t[id] = p;
+        for (size_t i = 0; i < n; i++) p[i] = ts->t.t[id][i];
+        p += n;
+    }
+    if (rb_ref_f64_forward(&o->s, &o->t, p) != 0 || rb_ref_f64_backward(&o->s, &o->t, p) != 0) {
+        snprintf(err, errlen, "out of memory in the oracle");
+        rb_oracle_free(o);
+        return -1;
+    }
+    return 0;
+}
+
+void rb_oracle_free(rb_oracle *o)
+{
+    free(o->block);
+    memset(o, 0, sizeof *o);
+}
+
+static int compare_role(const rb_tset *ts, const rb_oracle *o, rb_tensor_role role,
+                        rb_cmp *cmp, int *have)
+{
+    int ok = 1;
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        if (!ts->t.t[id] || rb_tensor_role_of((rb_tensor_id)id) != role) continue;
+        rb_compare(ts->t.t[id], o->t.t[id], rb_tensor_numel(&ts->s, (rb_tensor_id)id),
+                   rb_tol_reduction(&ts->s, (rb_tensor_id)id), &cmp[id]);
+        have[id] = 1;
+        ok &= cmp[id].pass;
+    }
+    return ok;
+}
+
+static int inputs_unchanged(const rb_tset *ts, const rb_oracle *o, rb_tensor_id *bad)
+{
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        rb_tensor_role role = rb_tensor_role_of((rb_tensor_id)id);
+        if (!ts->t.t[id] || (role != RB_ROLE_INPUT && role != RB_ROLE_DOUT)) continue;
+        size_t n = rb_tensor_numel(&ts->s, (rb_tensor_id)id);
+        for (size_t i = 0; i < n; i++)
+            if (ts->t.t[id][i] != (float)o->t.t[id][i]) {
+                *bad = (rb_tensor_id)id;
+                return 0;
+            }
+    }
+    return 1;
+}
+
+int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads,
+                 rb_check_result *res)
+{
+    memset(res, 0, sizeof *res);
+    rb_problem p = {ts->s, threads};
+    void *plan = v->ops->plan_create(&p, res->err, sizeof res->err);
+    if (!plan) return 0;
+
+    const size_t ws_bytes = v->ops->workspace_bytes(&p);
+    const size_t guard = RB_CANARY_FLOATS * sizeof(float);
+    unsigned char *ws = rb_alloc(ws_bytes + guard);
+    if (!ws) {
+        snprintf(res->err, sizeof res->err, "out of memory for a %zu-byte workspace", ws_bytes);
+        v->ops->plan_destroy(plan);
+        return 0;
+    }
+    memset(ws + ws_bytes, 0xA5, guard);
+
+    int ok = 1;
+    v->ops->set_params(plan, &ts->t);
+
+    rb_tset_poison_outputs(ts);
+    v->ops->forward(plan, &ts->t, NULL);
+    ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->infer, res->have_infer);
+
+    rb_tset_poison_outputs(ts);
+    v->ops->forward(plan, &ts->t, ws);
+    ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->train, res->have_train);
+    v->ops->backward(plan, &ts->t, ws);
+    ok &= compare_role(ts, o, RB_ROLE_GRAD, res->train, res->have_train);
+
+    rb_tensor_id bad;
+    if (!rb_tset_canaries_ok(ts, &bad)) {
+        snprintf(res->err, sizeof res->err, "wrote past the end of %s", rb_tensor_name(bad));
+        ok = 0;
+    }
+    for (size_t i = 0; i < guard; i++)
+        if (ws[ws_bytes + i] != 0xA5) {
+            snprintf(res->err, sizeof res->err, "wrote past the end of its %zu-byte workspace", ws_bytes);
+            ok = 0;
+            break;
+        }
+    if (!inputs_unchanged(ts, o, &bad)) {
+        snprintf(res->err, sizeof res->err, "modified its input %s", rb_tensor_name(bad));
+        ok = 0;
+    }
+    rb_free(ws);
+    v->ops->plan_destroy(plan);
+    res->pass = ok;
+    return ok;
+}

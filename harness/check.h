@@ -1,0 +1,42 @@
+/*
+ * check.h: does a variant compute what the oracle computes?
+ *
+ * One check runs a variant on one cell, shape and thread count: inference
+ * forward, training forward, then backward, each time against the double
+ * oracle on the same inputs, with canaries after every output (and after
+ * the workspace), and with the inputs verified unchanged afterwards.
+ */
+#ifndef RB_CHECK_H
+#define RB_CHECK_H
+
+#include <stdint.h>
+
+#include "../variants/variant.h"
+#include "compare.h"
+#include "tensors.h"
+
+/* The oracle's results for one cell and shape: every tensor in double. */
+typedef struct {
+    rb_shape s;
+    rb_tensors_f64 t;
+    double *block;
+} rb_oracle;
+
+/* Runs the double reference (training forward + backward) on ts's inputs. */
+int rb_oracle_run(rb_oracle *o, const rb_tset *ts, char *err, size_t errlen);
+void rb_oracle_free(rb_oracle *o);
+
+typedef struct {
+    int pass;
+    char err[256];           /* a failure that is not a numeric mismatch    */
+    rb_cmp infer[RB_NTENSORS]; /* y hT cT of the inference forward          */
+    rb_cmp train[RB_NTENSORS]; /* y hT cT of the training forward, gradients */
+    int have_infer[RB_NTENSORS], have_train[RB_NTENSORS];
+} rb_check_result;
+
+/* ts holds the inputs the oracle saw; its outputs are overwritten.
+ * Returns res->pass. */
+int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads,
+                 rb_check_result *res);
+
+#endif

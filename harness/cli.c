@@ -1,0 +1,113 @@
+/* cli.c: see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void rb_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("rnnbench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(2);
+}
+
+static void usage(const char *cmd, const char *synopsis, const rb_opt *opts, int nopts)
+{
+    printf("usage: rnnbench %s %s\n\n%s options:\n", cmd, synopsis, cmd);
+    for (int i = 0; i < nopts; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        printf("  %-22s %s", left, opts[i].help);
+        if (opts[i].arg && opts[i].value) printf(" (default %s)", opts[i].value);
+        printf("\n");
+    }
+    printf("  %-22s %s\n", "--help", "this text");
+}
+
+void rb_opts_parse(const char *cmd, const char *synopsis, int argc, char **argv,
+                   rb_opt *opts, int nopts)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(cmd, synopsis, opts, nopts);
+            exit(0);
+        }
+        if (strncmp(a, "--", 2) != 0)
+            rb_die("%s: unexpected argument '%s' (see rnnbench %s --help)", cmd, a, cmd);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        rb_opt *o = NULL;
+        for (int k = 0; k < nopts; k++)
+            if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0) o = &opts[k];
+        if (!o) rb_die("%s: unknown option '%.*s' (see rnnbench %s --help)", cmd, (int)len + 2, a, cmd);
+        if (o->arg) {
+            if (eq) o->value = eq + 1;
+            else if (i + 1 < argc) o->value = argv[++i];
+            else rb_die("%s: option --%s needs a value (%s)", cmd, o->name, o->arg);
+        } else if (eq) {
+            rb_die("%s: option --%s takes no value", cmd, o->name);
+        }
+        o->seen = 1;
+    }
+}
+
+rb_opt *rb_opt_get(rb_opt *opts, int nopts, const char *name)
+{
+    for (int i = 0; i < nopts; i++)
+        if (strcmp(opts[i].name, name) == 0) return &opts[i];
+    rb_die("internal: no option --%s", name);
+}
+
+long rb_parse_long(const char *s, const char *what, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE)
+        rb_die("%s: '%s' is not an integer", what, s);
+    if (v < lo || v > hi) rb_die("%s: %ld is out of range [%ld, %ld]", what, v, lo, hi);
+    return v;
+}
+
+uint64_t rb_parse_u64(const char *s, const char *what)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-') rb_die("%s: '%s' must not be negative", what, s);
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE)
+        rb_die("%s: '%s' is not a non-negative integer", what, s);
+    return (uint64_t)v;
+}
+
+int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max)
+{
+    int n = 0;
+    char buf[1024];
+    if (strlen(s) >= sizeof buf) rb_die("%s: list too long", what);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max) rb_die("%s: more than %d values", what, max);
+        out[n++] = (int)rb_parse_long(tok, what, lo, hi);
+    }
+    if (n == 0) rb_die("%s: empty list", what);
+    return n;
+}
+
+double rb_now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,43 @@
+/*
+ * cli.h: what every subcommand shares: one-line errors, a small option
+ * parser that prints --help from the option table, strict number parsing.
+ *
+ * Bad input never crashes: it ends in rb_die(), one line on stderr
+ * ("rnnbench: ...") and exit status 2.
+ */
+#ifndef RB_CLI_H
+#define RB_CLI_H
+
+#include <stdint.h>
+
+typedef struct {
+    const char *name;   /* without the leading "--" */
+    const char *arg;    /* metavariable, or NULL for a flag */
+    const char *help;
+    const char *value;  /* set by the parser; the default before parsing */
+    int seen;
+} rb_opt;
+
+_Noreturn void rb_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses argv (after the subcommand) into opts; --help prints usage built
+ * from the table and exits 0. Unknown options and missing values die. */
+void rb_opts_parse(const char *cmd, const char *synopsis, int argc, char **argv,
+                   rb_opt *opts, int nopts);
+rb_opt *rb_opt_get(rb_opt *opts, int nopts, const char *name);
+
+/* Strict integer parse: the whole string, within [lo, hi], or die naming
+ * the option. */
+long rb_parse_long(const char *s, const char *what, long lo, long hi);
+uint64_t rb_parse_u64(const char *s, const char *what);
+/* Splits a comma list of integers into out (at most max); returns count. */
+int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);
+
+double rb_now_sec(void);
+
+int rb_cmd_list(int argc, char **argv);
+int rb_cmd_check(int argc, char **argv);
+int rb_cmd_run(int argc, char **argv);
+int rb_cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * main.c: `rnnbench <command>`: dispatch to the subcommands in cmd_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "affinity.h"
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"list", rb_cmd_list, "every variant, its cells and ISA, and whether this CPU can run it"},
+    {"check", rb_cmd_check, "prove every runnable variant agrees with the double reference"},
+    {"run", rb_cmd_run, "time one variant on one cell and shape; optionally save/load .npy tensors"},
+    {"info", rb_cmd_info, "machine: CPU, topology, ISA, compiler, OpenMP, measured peak"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rnnbench <command> [options]   (rnnbench <command> --help)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            rb_affinity_init(argc, argv);
+            return commands[i].fn(argc - 2, argv + 2);
+        }
+    rb_die("unknown command '%s' (commands: list check run info; see rnnbench --help)", argv[1]);
+}

@@ -1,0 +1,740 @@
+/*
+ * npy.c: NumPy .npy files of float32 tensors, the format in which tensors
+ * dumped from NumPy/PyTorch come in and results go out.
+ *
+ * Writing: format version 1.0, byte for byte what numpy.save writes today:
+ * descr '<f4', C order, the keys in numpy's (sorted) order, numpy's spare
+ * spaces for growing the first axis in place, then spaces and a '\n' so the
+ * data starts at a multiple of 64 bytes (numpy's ARRAY_ALIGN, so the data can
+ * be mmapped and is aligned for SIMD loads).
+ *
+ * Reading: versions 1.0, 2.0 (4-byte header length) and 3.0 (utf-8 header).
+ * The header dict is parsed as the small subset of Python literals numpy
+ * writes (keys in any order, any spacing, trailing comma, u/b string prefixes
+ * not needed since numpy never wrote them), not with a general evaluator.
+ * Only '<f4' in C order is accepted: the harness computes in float32, and
+ * silently converting float64 or transposing a Fortran array would hide a
+ * mistake in whatever produced the file. The data must be exactly as long as
+ * the shape says; trailing bytes usually mean a wrong shape or dtype upstream.
+ *
+ * The reader must survive any bytes: every length is checked before use, the
+ * header length is capped, the element count is checked for size_t overflow,
+ * and the data size is compared with the file size before anything is
+ * allocated, so a corrupt shape cannot ask for terabytes.
+ */
+#include "npy.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(sizeof(float) == 4, ".npy '<f4' needs a 4-byte float");
+
+#define NPY_MAGIC "\x93NUMPY"
+#define NPY_MAGIC_LEN 6
+#define NPY_ALIGN 64
+/* numpy's GROWTH_AXIS_MAX_DIGITS: room for the first dimension to grow. */
+#define NPY_GROWTH_DIGITS 21
+/* A float32 header of at most 8 dims is under 400 bytes; the cap only stops a
+ * corrupt v2/v3 length from allocating gigabytes. */
+#define NPY_MAX_HEADER (1u << 20)
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    /* Keep the reason on one line even if a path holds a newline. */
+    for (char *s = err; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+/* The data is little-endian on disk; swap only on a big-endian host. */
+static int host_is_little(void)
+{
+    const uint32_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+static void swap4(float *v, size_t n)
+{
+    unsigned char *p = (unsigned char *)v;
+    for (size_t i = 0; i < n; i++, p += 4) {
+        unsigned char t = p[0];
+        p[0] = p[3];
+        p[3] = t;
+        t = p[1];
+        p[1] = p[2];
+        p[2] = t;
+    }
+}
+
+/* Element count, or -1 if it or its byte size overflows size_t. */
+static int count_elems(int ndim, const size_t *dims, size_t *n)
+{
+    size_t p = 1;
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] == 0) {
+            *n = 0; /* (0, 2**60) is a valid empty array */
+            return 0;
+        }
+    for (int i = 0; i < ndim; i++) {
+        if (dims[i] > SIZE_MAX / sizeof(float) / p)
+            return -1;
+        p *= dims[i];
+    }
+    *n = p;
+    return 0;
+}
+
+void rb_npy_shape_str(char *buf, size_t len, int ndim, const size_t *dims)
+{
+    if (!buf || len == 0)
+        return;
+    size_t at = 0;
+    buf[0] = '\0';
+#define PUT(...)                                                        \
+    do {                                                                \
+        if (at < len) {                                                 \
+            int k_ = snprintf(buf + at, len - at, __VA_ARGS__);         \
+            at += k_ > 0 ? (size_t)k_ : 0;                              \
+        }                                                               \
+    } while (0)
+    PUT("(");
+    for (int i = 0; i < ndim; i++)
+        PUT(i ? ", %zu" : "%zu", dims[i]);
+    PUT(ndim == 1 ? ",)" : ")");
+#undef PUT
+}
+
+/* ------------------------------------------------------------------ write */
+
+/* Builds magic, version, length and padded dict; returns its total length
+ * (a multiple of 64), or 0 if cap is too small. */
+static size_t build_header(char *buf, size_t cap, int ndim, const size_t *dims)
+{
+    char shape[RB_NPY_MAXDIM * 24 + 4];
+    rb_npy_shape_str(shape, sizeof shape, ndim, dims);
+    const size_t pre = NPY_MAGIC_LEN + 2 + 2;
+    if (cap <= pre)
+        return 0;
+    int k = snprintf(buf + pre, cap - pre,
+                     "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
+                     shape);
+    if (k < 0 || (size_t)k >= cap - pre)
+        return 0;
+    size_t dict = (size_t)k;
+    size_t growth = 0;
+    if (ndim > 0) {
+        char d0[24];
+        int nd = snprintf(d0, sizeof d0, "%zu", dims[0]);
+        if (nd > 0 && nd < NPY_GROWTH_DIGITS)
+            growth = (size_t)(NPY_GROWTH_DIGITS - nd);
+    }
+    /* numpy pads a full 64 when already aligned; copy that, not "fix" it. */
+    size_t hlen = dict + growth + 1;
+    size_t pad = NPY_ALIGN - (pre + hlen) % NPY_ALIGN;
+    hlen += pad;
+    if (pre + hlen > cap || hlen > 0xffff)
+        return 0;
+    memcpy(buf, NPY_MAGIC, NPY_MAGIC_LEN);
+    buf[6] = 1;
+    buf[7] = 0;
+    buf[8] = (char)(hlen & 0xff);
+    buf[9] = (char)(hlen >> 8);
+    memset(buf + pre + dict, ' ', hlen - dict - 1);
+    buf[pre + hlen - 1] = '\n';
+    return pre + hlen;
+}
+
+int rb_npy_write(const char *path, const float *data, int ndim,
+                 const size_t *dims, char *err, size_t errlen)
+{
+    size_t n;
+    if (!path) {
+        set_err(err, errlen, "rb_npy_write: NULL path");
+        return -1;
+    }
+    if (ndim < 0 || ndim > RB_NPY_MAXDIM || (ndim > 0 && !dims)) {
+        set_err(err, errlen, "%s: cannot write %d dimensions (0..%d)", path,
+                ndim, RB_NPY_MAXDIM);
+        return -1;
+    }
+    if (count_elems(ndim, dims, &n) != 0) {
+        set_err(err, errlen, "%s: element count overflows size_t", path);
+        return -1;
+    }
+    if (n > 0 && !data) {
+        set_err(err, errlen, "%s: NULL data for %zu elements", path, n);
+        return -1;
+    }
+    char hdr[512];
+    size_t hlen = build_header(hdr, sizeof hdr, ndim, dims);
+    if (hlen == 0) {
+        set_err(err, errlen, "%s: header does not fit", path);
+        return -1;
+    }
+
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        set_err(err, errlen, "%s: cannot open for writing: %s", path,
+                strerror(errno));
+        return -1;
+    }
+    const char *what = "write";
+    int ok = fwrite(hdr, 1, hlen, f) == hlen;
+    if (ok && n > 0) {
+        if (host_is_little()) {
+            ok = fwrite(data, sizeof(float), n, f) == n;
+        } else {
+            float buf[1024];
+            for (size_t i = 0; ok && i < n; i += 1024) {
+                size_t m = n - i < 1024 ? n - i : 1024;
+                memcpy(buf, data + i, m * sizeof(float));
+                swap4(buf, m);
+                ok = fwrite(buf, sizeof(float), m, f) == m;
+            }
+        }
+    }
+    /* A full disk often shows only at flush or close, so both are checked. */
+    if (ok && fflush(f) != 0) {
+        ok = 0;
+        what = "flush";
+    }
+    int e = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        what = "close";
+        e = errno;
+    }
+    if (!ok) {
+        /* The partial file is left alone rather than removed: path may be a
+         * device or a file that existed before, and the reader rejects any
+         * file shorter than its header says. */
+        set_err(err, errlen, "%s: %s failed: %s", path, what, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ header dict */
+
+typedef struct {
+    const char *start, *p, *end;
+    char *why; /* reason, without the file name */
+    size_t whylen;
+} cursor;
+
+typedef struct {
+    char descr[32]; /* enough for any float32 spelling; longer is cut */
+    size_t descr_len;
+    int fortran;
+    int ndim;
+    size_t dims[RB_NPY_MAXDIM];
+    int have_descr, have_fortran, have_shape;
+} npy_header;
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           c == '\v';
+}
+
+static void skip_ws(cursor *c)
+{
+    while (c->p < c->end && is_ws(*c->p))
+        c->p++;
+}
+
+/* Copies s into out with anything unprintable as '?', so a reason quoting
+ * file bytes stays one readable line. */
+static void printable(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n && j + 1 < cap; i++)
+        out[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    out[j] = '\0';
+}
+
+static int malformed(cursor *c, const char *expected)
+{
+    char near[16];
+    size_t left = (size_t)(c->end - c->p);
+    printable(near, sizeof near, c->p, left < 12 ? left : 12);
+    set_err(c->why, c->whylen,
+            "malformed header dict: expected %s at byte %td, found \"%s\"",
+            expected, c->p - c->start, c->p < c->end ? near : "end of header");
+    return -1;
+}
+
+/* A Python string literal without escapes ('<f4' never needs any). The
+ * content is copied (cut to cap-1) and its full length returned in *len. */
+static int parse_str(cursor *c, char *out, size_t cap, size_t *len)
+{
+    if (c->p >= c->end || (*c->p != '\'' && *c->p != '"'))
+        return malformed(c, "a quoted string");
+    char q = *c->p++;
+    const char *s = c->p;
+    while (c->p < c->end && *c->p != q) {
+        if (*c->p == '\\' || *c->p == '\n')
+            return malformed(c, "a plain string (no escapes)");
+        c->p++;
+    }
+    if (c->p >= c->end)
+        return malformed(c, "a closing quote");
+    size_t n = (size_t)(c->p - s);
+    c->p++;
+    size_t m = n < cap - 1 ? n : cap - 1;
+    memcpy(out, s, m);
+    out[m] = '\0';
+    *len = n;
+    return 0;
+}
+
+static int is_ident(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+static int parse_bool(cursor *c, int *v)
+{
+    static const char *const words[2] = {"False", "True"};
+    for (int b = 0; b < 2; b++) {
+        size_t n = strlen(words[b]);
+        if ((size_t)(c->end - c->p) >= n && memcmp(c->p, words[b], n) == 0 &&
+            (c->p + n == c->end || !is_ident(c->p[n]))) {
+            c->p += n;
+            *v = b;
+            return 0;
+        }
+    }
+    return malformed(c, "True or False for 'fortran_order'");
+}
+
+static int parse_dim(cursor *c, size_t *v)
+{
+    if (c->p < c->end && *c->p == '-') {
+        set_err(c->why, c->whylen,
+                "negative dimension in shape at byte %td of the header",
+                c->p - c->start);
+        return -1;
+    }
+    if (c->p >= c->end || *c->p < '0' || *c->p > '9')
+        return malformed(c, "a dimension (non-negative integer)");
+    size_t x = 0;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+        size_t d = (size_t)(*c->p - '0');
+        if (x > (SIZE_MAX - d) / 10) {
+            set_err(c->why, c->whylen,
+                    "dimension too large for size_t at byte %td of the header",
+                    c->p - c->start);
+            return -1;
+        }
+        x = x * 10 + d;
+        c->p++;
+    }
+    /* Python 2 numpy wrote longs as "3L". */
+    if (c->p < c->end && (*c->p == 'L' || *c->p == 'l'))
+        c->p++;
+    if (c->p < c->end && is_ident(*c->p))
+        return malformed(c, "a dimension (non-negative integer)");
+    *v = x;
+    return 0;
+}
+
+static int parse_shape(cursor *c, npy_header *h)
+{
+    if (c->p >= c->end || *c->p != '(')
+        return malformed(c, "'(' opening the shape tuple");
+    c->p++;
+    skip_ws(c);
+    h->ndim = 0;
+    if (c->p < c->end && *c->p == ')') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        if (h->ndim == RB_NPY_MAXDIM) {
+            set_err(c->why, c->whylen,
+                    "shape has more than %d dimensions", RB_NPY_MAXDIM);
+            return -1;
+        }
+        if (parse_dim(c, &h->dims[h->ndim]) != 0)
+            return -1;
+        h->ndim++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ')') {
+            /* "(5)" is the int 5 in Python, and numpy rejects it too. */
+            if (h->ndim == 1)
+                return malformed(c, "',' after the only dimension, as in (5,)");
+            c->p++;
+            return 0;
+        }
+        if (c->p >= c->end || *c->p != ',')
+            return malformed(c, "',' or ')' in the shape tuple");
+        c->p++;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ')') {
+            c->p++;
+            return 0;
+        }
+    }
+}
+
+/* Parses the whole header text (after the length field). */
+static int parse_header(const char *text, size_t len, npy_header *h, char *why,
+                        size_t whylen)
+{
+    cursor c = {text, text, text + len, why, whylen};
+    memset(h, 0, sizeof *h);
+    skip_ws(&c);
+    if (c.p >= c.end || *c.p != '{')
+        return malformed(&c, "'{' opening the header dict");
+    c.p++;
+    for (;;) {
+        skip_ws(&c);
+        if (c.p < c.end && *c.p == '}') {
+            c.p++;
+            break;
+        }
+        char key[32];
+        size_t klen;
+        if (parse_str(&c, key, sizeof key, &klen) != 0)
+            return -1;
+        skip_ws(&c);
+        if (c.p >= c.end || *c.p != ':')
+            return malformed(&c, "':' after a key");
+        c.p++;
+        skip_ws(&c);
+        int *seen;
+        int rc;
+        if (klen == 5 && strcmp(key, "descr") == 0) {
+            seen = &h->have_descr;
+            if (c.p < c.end && (*c.p == '[' || *c.p == '(')) {
+                set_err(why, whylen, "dtype is a structured dtype, not float32");
+                return -1;
+            }
+            rc = parse_str(&c, h->descr, sizeof h->descr, &h->descr_len);
+        } else if (klen == 13 && strcmp(key, "fortran_order") == 0) {
+            seen = &h->have_fortran;
+            rc = parse_bool(&c, &h->fortran);
+        } else if (klen == 5 && strcmp(key, "shape") == 0) {
+            seen = &h->have_shape;
+            rc = parse_shape(&c, h);
+        } else {
+            char shown[40];
+            printable(shown, sizeof shown, key, klen < 32 ? klen : 31);
+            set_err(why, whylen, "malformed header dict: unexpected key '%s'",
+                    shown);
+            return -1;
+        }
+        if (rc != 0)
+            return -1;
+        if (*seen) {
+            set_err(why, whylen, "malformed header dict: duplicate key '%s'",
+                    key);
+            return -1;
+        }
+        *seen = 1;
+        skip_ws(&c);
+        if (c.p < c.end && *c.p == ',') {
+            c.p++;
+            continue;
+        }
+        if (c.p < c.end && *c.p == '}') {
+            c.p++;
+            break;
+        }
+        return malformed(&c, "',' or '}' after a value");
+    }
+    skip_ws(&c);
+    if (c.p != c.end)
+        return malformed(&c, "only padding after the header dict");
+    const char *missing = !h->have_descr     ? "descr"
+                          : !h->have_fortran ? "fortran_order"
+                          : !h->have_shape   ? "shape"
+                                             : NULL;
+    if (missing) {
+        set_err(why, whylen, "malformed header dict: no '%s' key", missing);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *dtype_name(char kind, unsigned long size)
+{
+    switch (kind) {
+    case 'f':
+        return size == 2 ? "float16" : size == 4 ? "float32"
+             : size == 8 ? "float64" : size == 16 ? "float128" : NULL;
+    case 'i':
+        return size == 1 ? "int8" : size == 2 ? "int16"
+             : size == 4 ? "int32" : size == 8 ? "int64" : NULL;
+    case 'u':
+        return size == 1 ? "uint8" : size == 2 ? "uint16"
+             : size == 4 ? "uint32" : size == 8 ? "uint64" : NULL;
+    case 'b':
+        return size == 1 ? "bool" : NULL;
+    case 'c':
+        return size == 8 ? "complex64" : size == 16 ? "complex128" : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* 0 for '<f4'; otherwise -1 with a reason that names the dtype found. */
+static int check_descr(const npy_header *h, char *why, size_t whylen)
+{
+    if (h->descr_len == 3 && memcmp(h->descr, "<f4", 3) == 0)
+        return 0;
+    char shown[40];
+    printable(shown, sizeof shown, h->descr, strlen(h->descr));
+    if (h->descr_len >= sizeof h->descr) /* cut to 31 chars: say so */
+        strcpy(shown + 28, "...");
+    const char *d = h->descr;
+    char order = 0;
+    if (*d == '<' || *d == '>' || *d == '|' || *d == '=') order = *d++;
+    const char *name = NULL;
+    if (*d && d[1] >= '1' && d[1] <= '9') {
+        char *endp;
+        unsigned long size = strtoul(d + 1, &endp, 10);
+        if (*endp == '\0')
+            name = dtype_name(*d, size);
+    }
+    if (name && strcmp(name, "float32") == 0) {
+        /* '=' is native order, '|' is for single bytes; numpy writes '<'. */
+        set_err(why, whylen,
+                order == '>' ? "dtype '%s' is big-endian float32; only "
+                               "little-endian '<f4' is supported"
+                             : "dtype '%s' is float32 without numpy's explicit "
+                               "little-endian '<'; only '<f4' is supported",
+                shown);
+    } else if (name) {
+        set_err(why, whylen, "dtype '%s' is %s%s; only float32 '<f4' is "
+                "supported", shown, order == '>' ? "big-endian " : "", name);
+    } else {
+        set_err(why, whylen, "dtype '%s' is not supported; only float32 '<f4'",
+                shown);
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------- read */
+
+int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
+                       size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
+{
+    if (data)
+        *data = NULL;
+    if (!name)
+        name = "(stream)";
+    if (!f || !data || !ndim || !dims) {
+        set_err(err, errlen, "%s: rb_npy_read: NULL argument", name);
+        return -1;
+    }
+    char why[256];
+    unsigned char pre[12];
+    size_t got = fread(pre, 1, 8, f);
+    if (got == 0 && ferror(f)) {
+        set_err(err, errlen, "%s: read error: %s", name, strerror(errno));
+        return -1;
+    }
+    if (got == 0) {
+        set_err(err, errlen, "%s: not a .npy file (empty)",
+                name);
+        return -1;
+    }
+    size_t cmp = got < NPY_MAGIC_LEN ? got : NPY_MAGIC_LEN;
+    if (memcmp(pre, NPY_MAGIC, cmp) != 0) {
+        set_err(err, errlen, "%s: not a .npy file (bad magic)", name);
+        return -1;
+    }
+    if (got < 8) {
+        set_err(err, errlen, "%s: truncated header: file ends after %zu bytes",
+                name, got);
+        return -1;
+    }
+    unsigned major = pre[6], minor = pre[7];
+    if (major < 1 || major > 3 || minor != 0) {
+        set_err(err, errlen,
+                "%s: unsupported .npy format version %u.%u (1.0, 2.0 and 3.0 "
+                "are supported)", name, major, minor);
+        return -1;
+    }
+    size_t lenbytes = major == 1 ? 2 : 4;
+    got = fread(pre + 8, 1, lenbytes, f);
+    if (got < lenbytes) {
+        set_err(err, errlen, "%s: truncated header: file ends in the header "
+                "length field", name);
+        return -1;
+    }
+    size_t hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (lenbytes == 4)
+        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    if (hlen > NPY_MAX_HEADER) {
+        set_err(err, errlen, "%s: header length %zu is implausibly large "
+                "(limit %u bytes)", name, hlen, NPY_MAX_HEADER);
+        return -1;
+    }
+    char *text = malloc(hlen + 1);
+    if (!text) {
+        set_err(err, errlen, "%s: out of memory for a %zu-byte header", name,
+                hlen);
+        return -1;
+    }
+    got = fread(text, 1, hlen, f);
+    if (got < hlen) {
+        free(text);
+        set_err(err, errlen, "%s: truncated header: expected %zu bytes, "
+                "found %zu", name, hlen, got);
+        return -1;
+    }
+    npy_header h;
+    int rc = parse_header(text, hlen, &h, why, sizeof why);
+    free(text);
+    if (rc != 0) {
+        set_err(err, errlen, "%s: %s", name, why);
+        return -1;
+    }
+    if (check_descr(&h, why, sizeof why) != 0) {
+        set_err(err, errlen, "%s: %s", name, why);
+        return -1;
+    }
+    if (h.fortran) {
+        set_err(err, errlen,
+                "%s: Fortran order not supported; save with C order", name);
+        return -1;
+    }
+    char shape[RB_NPY_MAXDIM * 24 + 4];
+    rb_npy_shape_str(shape, sizeof shape, h.ndim, h.dims);
+    size_t n;
+    if (count_elems(h.ndim, h.dims, &n) != 0) {
+        set_err(err, errlen, "%s: shape %s: element count overflows size_t",
+                name, shape);
+        return -1;
+    }
+    size_t nbytes = n * sizeof(float);
+
+    /* Compare with the file size first, so a corrupt shape is reported as
+     * such instead of as a failed multi-terabyte malloc. Pipes cannot seek;
+     * for them the read below finds the same errors, only later. */
+    long pos = ftell(f);
+    if (pos >= 0 && fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end >= pos && fseek(f, pos, SEEK_SET) == 0) {
+            unsigned long long avail = (unsigned long long)(end - pos);
+            if (avail < nbytes) {
+                set_err(err, errlen, "%s: truncated: expected %zu bytes of "
+                        "data, found %llu (shape %s)", name, nbytes, avail,
+                        shape);
+                return -1;
+            }
+            if (avail > nbytes) {
+                set_err(err, errlen, "%s: %llu trailing bytes after the %zu "
+                        "bytes of data of shape %s", name, avail - nbytes,
+                        nbytes, shape);
+                return -1;
+            }
+        } else {
+            clearerr(f);
+            fseek(f, pos, SEEK_SET);
+        }
+    } else {
+        clearerr(f);
+    }
+
+    float *buf = malloc(nbytes ? nbytes : 1);
+    if (!buf) {
+        set_err(err, errlen, "%s: out of memory for %zu bytes of data (shape "
+                "%s)", name, nbytes, shape);
+        return -1;
+    }
+    got = fread(buf, 1, nbytes, f);
+    if (got < nbytes) {
+        if (ferror(f))
+            set_err(err, errlen, "%s: read error: %s", name, strerror(errno));
+        else
+            set_err(err, errlen, "%s: truncated: expected %zu bytes of data, "
+                    "found %zu (shape %s)", name, nbytes, got, shape);
+        free(buf);
+        return -1;
+    }
+    if (fgetc(f) != EOF) {
+        size_t extra = 1;
+        char sink[4096];
+        size_t k;
+        while ((k = fread(sink, 1, sizeof sink, f)) > 0)
+            extra += k;
+        set_err(err, errlen, "%s: %zu trailing bytes after the %zu bytes of "
+                "data of shape %s", name, extra, nbytes, shape);
+        free(buf);
+        return -1;
+    }
+    if (!host_is_little())
+        swap4(buf, n);
+    *data = buf;
+    *ndim = h.ndim;
+    for (int i = 0; i < h.ndim; i++)
+        dims[i] = h.dims[i];
+    return 0;
+}
+
+int rb_npy_read(const char *path, float **data, int *ndim,
+                size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
+{
+    if (data)
+        *data = NULL;
+    if (!path) {
+        set_err(err, errlen, "rb_npy_read: NULL path");
+        return -1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = rb_npy_read_stream(f, path, data, ndim, dims, err, errlen);
+    fclose(f); /* read-only: a close error cannot lose data */
+    return rc;
+}
+
+int rb_npy_read_shape(const char *path, float **data, int ndim,
+                      const size_t *dims, char *err, size_t errlen)
+{
+    int got_ndim;
+    size_t got[RB_NPY_MAXDIM];
+    if (data)
+        *data = NULL;
+    if (ndim < 0 || ndim > RB_NPY_MAXDIM || (ndim > 0 && !dims)) {
+        set_err(err, errlen, "%s: rb_npy_read_shape: bad expected shape (%d "
+                "dimensions)", path ? path : "(null)", ndim);
+        return -1;
+    }
+    if (rb_npy_read(path, data, &got_ndim, got, err, errlen) != 0)
+        return -1;
+    int same = got_ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = got[i] == dims[i];
+    if (!same) {
+        char want[RB_NPY_MAXDIM * 24 + 4], found[RB_NPY_MAXDIM * 24 + 4];
+        rb_npy_shape_str(found, sizeof found, got_ndim, got);
+        rb_npy_shape_str(want, sizeof want, ndim, dims);
+        set_err(err, errlen, "%s: shape %s does not match the expected %s",
+                path, found, want);
+        free(*data);
+        *data = NULL;
+        return -1;
+    }
+    return 0;
+}
