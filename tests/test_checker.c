@@ -1,0 +1,179 @@
+/*
+ * test_checker.c: the checker itself is tested. It must pass the naive
+ * variant, and it must fail a result perturbed in one element, a variant that
+ * writes one float past an output, one that skips an output, one that
+ * modifies its input, and NaN.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../harness/check.h"
+#include "../kernels/reference/ref.h"
+#include "../variants/variant.h"
+
+/* ---- the tolerance model on its own ---- */
+
+static void test_compare_exact_passes(void **state)
+{
+    (void)state;
+    const double ref[4] = {1, -2, 0.5, 0};
+    const float got[4] = {1, -2, 0.5f, 0};
+    rb_cmp c;
+    rb_compare(got, ref, 4, 100, &c);
+    assert_true(c.pass);
+    assert_true(c.max_abs == 0);
+}
+
+static void test_compare_one_perturbed_element_fails(void **state)
+{
+    (void)state;
+    double ref[100];
+    float got[100];
+    for (int i = 0; i < 100; i++) got[i] = (float)(ref[i] = sin(i));
+    got[37] += 1e-3f; /* 0.1% of the tensor's scale */
+    rb_cmp c;
+    rb_compare(got, ref, 100, 1000, &c);
+    assert_false(c.pass);
+    assert_int_equal(c.n_bad, 1);
+    assert_int_equal(c.bad_idx[0], 37);
+    assert_true(fabs(c.bad_got[0] - c.bad_ref[0]) > 9e-4);
+}
+
+static void test_compare_nan_fails(void **state)
+{
+    (void)state;
+    const double ref[3] = {1, 2, 3};
+    const float got[3] = {1, NAN, 3};
+    rb_cmp c;
+    rb_compare(got, ref, 3, 10, &c);
+    assert_false(c.pass);
+}
+
+/* rtol grows with the reduction length, as documented. */
+static void test_tolerance_grows_with_reduction(void **state)
+{
+    (void)state;
+    const double ref[1] = {1};
+    const float got[1] = {1.0f + 1e-4f};
+    rb_cmp small, large;
+    rb_compare(got, ref, 1, 10, &small);
+    rb_compare(got, ref, 1, 1e6, &large);
+    assert_true(large.rtol > small.rtol * 100);
+    assert_false(small.pass);
+    assert_true(large.pass);
+}
+
+/* ---- whole checks on fake variants built around naive ---- */
+
+typedef enum { FAKE_GOOD, FAKE_PERTURB_DW, FAKE_OVERRUN_Y, FAKE_SKIP_DX, FAKE_MODIFY_X } fake_kind;
+static fake_kind fake_mode; /* test-only switch, read by the fake's functions */
+
+extern const rb_variant_ops rb_ops_naive;
+
+static void fake_forward(void *plan, rb_tensors *t, void *ws)
+{
+    rb_ops_naive.forward(plan, t, ws);
+    const rb_shape *s = plan;
+    if (fake_mode == FAKE_OVERRUN_Y) t->t[RB_Y][rb_tensor_numel(s, RB_Y)] = 0.0f;
+    if (fake_mode == FAKE_MODIFY_X) t->t[RB_X][0] += 1.0f;
+}
+
+static void fake_backward(void *plan, rb_tensors *t, const void *ws)
+{
+    const rb_shape *s = plan;
+    float *dx = t->t[RB_DX];
+    size_t n = rb_tensor_numel(s, RB_DX);
+    float keep = dx[n - 1];
+    rb_ops_naive.backward(plan, t, ws);
+    if (fake_mode == FAKE_PERTURB_DW) { /* one element off by 0.1% of the tensor's scale */
+        float scale = 0;
+        for (size_t i = 0; i < rb_tensor_numel(s, RB_DW_HH); i++) scale = fmaxf(scale, fabsf(t->t[RB_DW_HH][i]));
+        t->t[RB_DW_HH][5] += 1e-3f * scale;
+    }
+    if (fake_mode == FAKE_SKIP_DX) dx[n - 1] = keep; /* left as the checker's NaN */
+}
+
+static rb_variant_ops fake_ops;
+static const rb_variant fake = {"fake", "scalar", "serial", "test", RB_ALL_CELLS, &fake_ops, NULL};
+
+static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
+{
+    fake_ops = rb_ops_naive;
+    fake_ops.forward = fake_forward;
+    fake_ops.backward = fake_backward;
+    fake_mode = mode;
+    rb_shape s = {cell, 3, 2, 5, 7};
+    rb_tset ts;
+    rb_oracle o;
+    char err[256];
+    assert_int_equal(rb_tset_alloc(&ts, &s, err, sizeof err), 0);
+    rb_tset_init(&ts, 7);
+    assert_int_equal(rb_oracle_run(&o, &ts, err, sizeof err), 0);
+    int ok = rb_check_one(&fake, &ts, &o, 1, res);
+    rb_oracle_free(&o);
+    rb_tset_free(&ts);
+    return ok;
+}
+
+static void test_good_variant_passes(void **state)
+{
+    (void)state;
+    rb_check_result res;
+    for (int c = 0; c < RB_NCELLS; c++) assert_true(run_fake(FAKE_GOOD, (rb_cell)c, &res));
+}
+
+static void test_perturbed_weight_gradient_fails(void **state)
+{
+    (void)state;
+    rb_check_result res;
+    assert_false(run_fake(FAKE_PERTURB_DW, RB_LSTM, &res));
+    assert_false(res.train[RB_DW_HH].pass);
+    assert_true(res.train[RB_DW_IH].pass);
+}
+
+static void test_overrun_is_caught(void **state)
+{
+    (void)state;
+    rb_check_result res;
+    assert_false(run_fake(FAKE_OVERRUN_Y, RB_GRU, &res));
+    assert_non_null(strstr(res.err, "past the end of y"));
+}
+
+static void test_skipped_output_is_caught(void **state)
+{
+    (void)state;
+    rb_check_result res;
+    assert_false(run_fake(FAKE_SKIP_DX, RB_RNN_TANH, &res));
+    assert_false(res.train[RB_DX].pass);
+}
+
+static void test_modified_input_is_caught(void **state)
+{
+    (void)state;
+    rb_check_result res;
+    assert_false(run_fake(FAKE_MODIFY_X, RB_GRU_LBR, &res));
+    assert_non_null(strstr(res.err, "modified its input x"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_exact_passes),
+        cmocka_unit_test(test_compare_one_perturbed_element_fails),
+        cmocka_unit_test(test_compare_nan_fails),
+        cmocka_unit_test(test_tolerance_grows_with_reduction),
+        cmocka_unit_test(test_good_variant_passes),
+        cmocka_unit_test(test_perturbed_weight_gradient_fails),
+        cmocka_unit_test(test_overrun_is_caught),
+        cmocka_unit_test(test_skipped_output_is_caught),
+        cmocka_unit_test(test_modified_input_is_caught),
+    };
+    return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
+}

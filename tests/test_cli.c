@@ -1,0 +1,268 @@
+/*
+ * test_cli.c: the command line as a user meets it. Bad input gets exactly one
+ * line on stderr starting "rnnbench: " and a non-zero exit, never a crash;
+ * --save writes the full set of tensors and --load reads them back.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../harness/npy.h"
+
+#ifndef RB_BIN
+#error "RB_BIN must name the rnnbench binary"
+#endif
+
+static char tmpdir[256];
+
+/* Runs `rnnbench args`, returns the exit status; stderr and stdout captured. */
+static int run(const char *args, char *err, size_t errlen, char *out, size_t outlen)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr >%s/stdout", RB_BIN, args, tmpdir, tmpdir);
+    int st = system(cmd);
+    char path[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/stderr", tmpdir);
+    f = fopen(path, "r");
+    size_t n = f ? fread(err, 1, errlen - 1, f) : 0;
+    err[n] = 0;
+    if (f) fclose(f);
+    if (out) {
+        snprintf(path, sizeof path, "%s/stdout", tmpdir);
+        f = fopen(path, "r");
+        n = f ? fread(out, 1, outlen - 1, f) : 0;
+        out[n] = 0;
+        if (f) fclose(f);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* One line, prefixed, non-zero exit (not a signal), and it says `word`. */
+static void expect_error(const char *args, const char *word)
+{
+    char err[4096];
+    int st = run(args, err, sizeof err, NULL, 0);
+    print_message("rnnbench %s -> %d: %s", args, st, err);
+    assert_true(st != 0 && st < 128);
+    assert_int_equal(strncmp(err, "rnnbench: ", 10), 0);
+    char *nl = strchr(err, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0'); /* exactly one line */
+    assert_non_null(strstr(err, word));
+}
+
+static void test_bad_names(void **state)
+{
+    (void)state;
+    expect_error("frobnicate", "unknown command");
+    expect_error("run --cell lstn", "unknown cell");
+    expect_error("run --variant fastest", "unknown variant");
+    expect_error("run --pass sideways", "unknown pass");
+    expect_error("run --bogus 3", "unknown option");
+    expect_error("check --cell xyz", "unknown cell");
+    expect_error("run --T", "needs a value");
+}
+
+static void test_bad_sizes(void **state)
+{
+    (void)state;
+    expect_error("run --T 0", "out of range");
+    expect_error("run --N -3", "out of range");
+    expect_error("run --H abc", "not an integer");
+    expect_error("run --I 12x", "not an integer");
+    expect_error("run --H 99999999999999999999", "not an integer");
+    expect_error("run --threads 0", "out of range");
+    expect_error("run --T 16000000 --N 4096 --I 4096 --H 4096", "GiB");
+}
+
+static void write_npy(const char *name, const float *data, int nd, size_t d0, size_t d1, size_t d2)
+{
+    char path[512], err[256];
+    size_t dims[3] = {d0, d1, d2};
+    snprintf(path, sizeof path, "%s/in/%s.npy", tmpdir, name);
+    assert_int_equal(rb_npy_write(path, data, nd, dims, err, sizeof err), 0);
+}
+
+static void write_raw(const char *name, const void *bytes, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/in/%s.npy", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+/* A valid rnn_tanh input set with T=2 N=3 I=4 H=5 in tmpdir/in. */
+static void write_valid_inputs(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/in", tmpdir);
+    mkdir(path, 0777);
+    float buf[64];
+    for (int i = 0; i < 64; i++) buf[i] = 0.01f * (float)(i % 17) - 0.05f;
+    write_npy("x", buf, 3, 2, 3, 4);
+    write_npy("h0", buf, 2, 3, 5, 0);
+    write_npy("weight_ih", buf, 2, 5, 4, 0);
+    write_npy("weight_hh", buf, 2, 5, 5, 0);
+    write_npy("bias_ih", buf, 1, 5, 0, 0);
+    write_npy("bias_hh", buf, 1, 5, 0, 0);
+}
+
+static char load_args[600];
+static const char *load(void)
+{
+    snprintf(load_args, sizeof load_args, "run --cell rnn_tanh --reps 1 --load %s/in", tmpdir);
+    return load_args;
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    char args[700];
+    write_valid_inputs();
+    char err[4096];
+    assert_int_equal(run(load(), err, sizeof err, NULL, 0), 0);
+
+    /* sizes on the command line must match the files */
+    snprintf(args, sizeof args, "%s --T 3", load());
+    expect_error(args, "does not match");
+
+    /* a weight of the wrong shape */
+    float w[30] = {0};
+    write_npy("weight_hh", w, 2, 6, 5, 0);
+    expect_error(load(), "shape");
+    write_valid_inputs();
+
+    /* lstm needs c0, which is absent */
+    snprintf(args, sizeof args, "run --cell lstm --reps 1 --load %s/in", tmpdir);
+    expect_error(args, "c0");
+
+    /* NaN and Inf in inputs */
+    float h[15] = {0};
+    h[7] = NAN;
+    write_npy("h0", h, 2, 3, 5, 0);
+    expect_error(load(), "NaN");
+    h[7] = INFINITY;
+    write_npy("h0", h, 2, 3, 5, 0);
+    expect_error(load(), "Inf");
+    write_valid_inputs();
+
+    /* malformed files */
+    write_raw("bias_ih", "not a numpy file at all", 23);
+    expect_error(load(), "magic");
+    write_valid_inputs();
+    const char be[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '>f4', 'fortran_order': False, 'shape': (5,), }";
+    char hdr[128 + 20];
+    memset(hdr, ' ', sizeof hdr);
+    memcpy(hdr, be, sizeof be - 1);
+    hdr[127] = '\n';
+    memset(hdr + 128, 0, 20);
+    write_raw("bias_ih", hdr, sizeof hdr);
+    expect_error(load(), "big-endian");
+    write_valid_inputs();
+    write_raw("bias_ih", hdr, 100); /* truncated header */
+    expect_error(load(), "bias_ih");
+    write_valid_inputs();
+
+    /* missing directory */
+    expect_error("run --load /nonexistent/dir", "x.npy");
+}
+
+static int count_files(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls %s/*.npy | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    assert_int_equal(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    return n;
+}
+
+static void test_save_and_load_round_trip(void **state)
+{
+    (void)state;
+    char args[800], err[4096], out1[4096], out2[4096];
+    snprintf(args, sizeof args, "run --cell lstm --T 7 --N 3 --I 5 --H 6 --pass train --reps 1 --save %s/lstm", tmpdir);
+    assert_int_equal(run(args, err, sizeof err, out1, sizeof out1), 0);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/lstm", tmpdir);
+    assert_int_equal(count_files(dir), 20); /* every tensor of EQUATIONS.md */
+
+    snprintf(args, sizeof args, "run --cell gru --T 2 --N 1 --I 3 --H 2 --pass infer --reps 1 --save %s/gru", tmpdir);
+    assert_int_equal(run(args, err, sizeof err, NULL, 0), 0);
+    snprintf(dir, sizeof dir, "%s/gru", tmpdir);
+    assert_int_equal(count_files(dir), 8); /* x h0 weight_* bias_*, y, hT: no c0 or cT for gru */
+
+    /* Loading what was saved with another seed reproduces y exactly. */
+    snprintf(args, sizeof args, "run --cell lstm --seed 99 --pass train --reps 1 --load %s/lstm --save %s/again",
+             tmpdir, tmpdir);
+    assert_int_equal(run(args, err, sizeof err, out2, sizeof out2), 0);
+    char p1[512], p2[512], e[256];
+    snprintf(p1, sizeof p1, "%s/lstm/y.npy", tmpdir);
+    snprintf(p2, sizeof p2, "%s/again/y.npy", tmpdir);
+    float *a, *b;
+    int nda, ndb;
+    size_t da[RB_NPY_MAXDIM], db[RB_NPY_MAXDIM];
+    assert_int_equal(rb_npy_read(p1, &a, &nda, da, e, sizeof e), 0);
+    assert_int_equal(rb_npy_read(p2, &b, &ndb, db, e, sizeof e), 0);
+    assert_int_equal(nda, 3);
+    assert_int_equal(da[0] * da[1] * da[2], 7 * 3 * 6);
+    assert_memory_equal(a, b, sizeof(float) * 7 * 3 * 6);
+    free(a);
+    free(b);
+    /* The machine-readable line has the promised keys. */
+    const char *keys[] = {"cell=lstm", "variant=naive", "T=7", "N=3", "I=5", "H=6", "threads=1", "pass=train",
+                          "median_ms=", "min_ms=", "gflops="};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) assert_non_null(strstr(out1, keys[k]));
+}
+
+static void test_help_everywhere(void **state)
+{
+    (void)state;
+    const char *cmds[] = {"--help", "list --help", "check --help", "run --help", "info --help"};
+    char err[4096], out[8192];
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        assert_int_equal(run(cmds[i], err, sizeof err, out, sizeof out), 0);
+        assert_non_null(strstr(out, "usage: rnnbench"));
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-cli-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_names),
+        cmocka_unit_test(test_bad_sizes),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_save_and_load_round_trip),
+        cmocka_unit_test(test_help_everywhere),
+    };
+    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}
