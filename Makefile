@@ -115,7 +115,7 @@ else
   Q := @
 endif
 
-.PHONY: all check test-bin neon-check bench clean deps help
+.PHONY: all check test-bin neon-check bench gbench plots compare gradplots clean deps help
 all: $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -156,6 +156,28 @@ neon-check:
 
 bench: $(BIN)
 	@bash scripts/bench.sh "$(BIN)"
+
+# Google Benchmark wrapper (C++), built only when libbenchmark-dev is found.
+HAVE_GBENCH := $(if $(filter 1,$(CROSS)),,$(shell printf '\043include <benchmark/benchmark.h>\nint main(){return 0;}\n' | \
+                 $(CXX) -x c++ - -o /dev/null -lbenchmark -lpthread >/dev/null 2>&1 && echo 1))
+GBENCH := $(BUILD)/rnnbench_gbench
+$(GBENCH): harness/gbench.cc $(LIB)
+	@[ "$(HAVE_GBENCH)" = 1 ] || { echo "gbench needs Google Benchmark: apt-get install libbenchmark-dev g++"; exit 1; }
+	$(Q)$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra -fopenmp $(filter -D%,$(CPPFLAGS_ALL)) $< $(LIB) -o $@ \
+	    -lbenchmark -lpthread $(LDLIBS_ALL)
+	@[ "$(V)" = 1 ] || echo "  LD  $@"
+gbench: $(GBENCH)
+	@bash scripts/gbench.sh "$(GBENCH)"
+
+# Plots of a results directory: make plots RESULTS=results/<host>-<date>
+plots:
+	@bash scripts/plots.sh $(RESULTS)
+# The same variants across machines: make compare RESULTS="DIR1 DIR2 ..."
+compare:
+	@bash scripts/compare.sh $(RESULTS)
+# Gradient norms across time steps (vanishing/exploding gradients).
+gradplots: $(BIN)
+	@bash scripts/gradplots.sh "$(BIN)"
 
 deps:
 	@bash scripts/install-deps.sh
