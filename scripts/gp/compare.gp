@@ -1,0 +1,22 @@
+# compare.gp: one panel per (cell, variant), one curve per machine.
+# Variables from compare.sh: dirs machines variants cells pass out style.
+load style
+nc = words(cells); nv = words(variants)
+do for [fmt in "png pdf"] {
+    if (fmt eq "png") { set terminal pngcairo noenhanced size 380 * nv + 100, 330 * nc + 60 font "Sans,11" }
+    else { set terminal pdfcairo noenhanced size (1.45 * nv + 0.3)in, (1.3 * nc + 0.3)in font "Sans,7" }
+    set output sprintf("%s/compare.%s", out, fmt)
+    set multiplot layout nc, nv title sprintf("GFLOP/s vs H across machines (%s, 1 thread)", pass) font ",9"
+    do for [c = 1:nc] { do for [v = 1:nv] {
+        set title sprintf("%s, %s", word(cells, c), word(variants, v)) font ",8"
+        set xlabel "hidden size H"
+        set ylabel "GFLOP/s"
+        set logscale x 2
+        set yrange [0:*]
+        if (c * v > 1) { unset key } else { set key }
+        plot for [m = 1:words(dirs)] \
+            sprintf("%s/h_%s_%s_%s.dat", word(dirs, m), word(cells, c), pass, word(variants, v)) \
+            using 1:2 title word(machines, m) lc rgb vcolor(m) pt (m % 7) + 1
+    } }
+    unset multiplot
+}

@@ -1,0 +1,30 @@
+# scaling.gp: speedup over 1 thread and parallel efficiency against the
+# thread count, for the parallel variants, with the ideal line. One column
+# per cell; top row speedup, bottom row efficiency; first pass listed.
+# pindex: the position of each parallel variant in `variants`, so a variant
+# keeps its colour across figures.
+load style
+nc = words(cells)
+pass = word(passes, 1)
+do for [fmt in "png pdf"] {
+    if (fmt eq "png") { set terminal pngcairo noenhanced size 1900, 900 font "Sans,11" }
+    else { set terminal pdfcairo noenhanced size 7.16in, 3.4in font "Sans,7" }
+    set output sprintf("%s/scaling.%s", out, fmt)
+    set multiplot layout 2, nc title sprintf("Thread scaling, %s (%s) - %s", pass, shape, title) font ",9"
+    do for [row = 1:2] { do for [c = 1:nc] {
+        set title word(cells, c) font ",8"
+        set xlabel "threads"
+        set ylabel (row == 1 ? "speedup over 1 thread" : "parallel efficiency")
+        set xrange [0.8:*]
+        set xtics 1
+        set yrange [0:*]
+        if (row * c > 1) { unset key } else { set key }
+        # t1: the 1-thread time of the file, read by stats.
+        plot for [v = 1:words(pvariants)] \
+            f = sprintf("%s/k_%s_%s_%s.dat", data, word(cells, c), pass, word(pvariants, v)) \
+            f using 1:(t1 = (column(1) == 1 ? column(2) : t1), row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
+            title word(pvariants, v) lc rgb vcolor(word(pindex, v) + 0) pt (word(pindex, v) % 7) + 1, \
+            (row == 1 ? x : 1) title "ideal" dt 2 lc rgb "#888888" with lines
+    } }
+    unset multiplot
+}

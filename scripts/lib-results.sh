@@ -1,0 +1,68 @@
+# lib-results.sh: shared by plots.sh and compare.sh (sourced, not run).
+# read_meta DIR: META_HOST META_CPU META_DATE META_PEAK_CORE META_PEAK_ALL
+# META_BW from DIR/meta.json (the first occurrence of each key; "null"
+# becomes 0 so gnuplot skips the ceiling).
+json_value() { # FILE KEY
+    grep -o "\"$2\"[[:space:]]*:[[:space:]]*\(\"[^\"]*\"\|[-0-9.eE+]*\|null\)" "$1" | head -1 |
+        sed 's/^[^:]*:[[:space:]]*//; s/^"//; s/"$//; s/^null$//'
+}
+read_meta() {
+    local m="$1/meta.json"
+    META_HOST=$(json_value "$m" hostname 2>/dev/null || true)
+    META_CPU=$(json_value "$m" cpu_model 2>/dev/null || true)
+    META_DATE=$(json_value "$m" date 2>/dev/null || true)
+    META_PEAK_CORE=$(json_value "$m" peak_gflops_core 2>/dev/null || true)
+    META_PEAK_ALL=$(json_value "$m" peak_gflops_all 2>/dev/null || true)
+    META_BW=$(json_value "$m" bandwidth_gbs 2>/dev/null || true)
+    : "${META_HOST:=$(basename "$1")}" "${META_CPU:=unknown CPU}" "${META_DATE:=unknown date}"
+    : "${META_PEAK_CORE:=0}" "${META_PEAK_ALL:=0}" "${META_BW:=0}"
+    META_CPU=${META_CPU//\'/}
+}
+
+# split_results CSV OUTDIR: one "x y" table per curve. Fixed shapes are the
+# largest measured (T, N) for the curves over H, the largest H for the curves
+# over T and threads; rows whose status is not "ok" are left out.
+split_results() {
+    awk -F, -v out="$2" '
+    function q(s) { gsub(/"/, "", s); return s }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    {
+        # Fields after "status" may be quoted and hold commas: only read
+        # columns before it.
+        if ($c["status"] != "ok") next
+        n++; V[n] = $c["variant"]; P[n] = $c["parallel"]; C[n] = $c["cell"]; S[n] = $c["pass"]
+        T[n] = $c["T"] + 0; N[n] = $c["N"] + 0; H[n] = $c["H"] + 0; K[n] = $c["threads"] + 0
+        G[n] = $c["gflops"]; MS[n] = $c["median_ms"]; ST[n] = $c["ms_per_step"]
+        PP[n] = $c["pct_peak"]; AI[n] = $c["arith_intensity"]
+        vars[V[n]] = 1; cells[C[n]] = 1; passes[S[n]] = 1
+        if (P[n] ~ /^omp|library/) pvars[V[n]] = 1
+        if (T[n] > maxT) maxT = T[n]; if (N[n] > maxN) maxN = N[n]; if (H[n] > maxH) maxH = H[n]
+        if (K[n] > maxK) maxK = K[n]
+    }
+    END {
+        for (i = 1; i <= n; i++) {
+            tag = C[i] "_" S[i] "_" V[i]
+            if (T[i] == maxT && N[i] == maxN && K[i] == 1) {
+                print H[i], G[i] > (out "/h_" tag ".dat")
+                print H[i], PP[i] > (out "/peak_" tag ".dat")
+            }
+            if (N[i] == maxN && H[i] == maxH && K[i] == 1) print T[i], ST[i] > (out "/t_" tag ".dat")
+            if (T[i] == maxT && N[i] == maxN && H[i] == maxH) print K[i], MS[i] > (out "/k_" tag ".dat")
+            print AI[i], G[i] > (out "/roof_" V[i] ".dat")
+        }
+        for (v in vars) vl = vl " " v; for (v in pvars) pl = pl " " v
+        for (x in cells) cl = cl " " x; for (x in passes) pa = pa " " x
+        print vl > (out "/variants.txt"); print pl > (out "/parallel_variants.txt")
+        print cl > (out "/cells.txt"); print pa > (out "/passes.txt")
+        printf "T=%d N=%d, 1 thread\n", maxT, maxN > (out "/shape_h.txt")
+        printf "T=%d N=%d, 1 thread\n", maxT, maxN > (out "/shape_peak.txt")
+        printf "N=%d H=%d, 1 thread\n", maxN, maxH > (out "/shape_t.txt")
+        printf "T=%d N=%d H=%d\n", maxT, maxN, maxH > (out "/shape_threads.txt")
+    }' "$1"
+    # Each curve sorted by x; speedup files need threads ascending.
+    for f in "$2"/*.dat; do [ -e "$f" ] && sort -g -o "$f" "$f"; done
+    # Sort the name lists so figures are stable from run to run.
+    for f in variants parallel_variants cells passes; do
+        tr ' ' '\n' < "$2/$f.txt" | sed '/^$/d' | sort | tr '\n' ' ' > "$2/$f.tmp"; mv "$2/$f.tmp" "$2/$f.txt"
+    done
+}
