@@ -2,16 +2,17 @@
  * npy.c: NumPy .npy files of float32 tensors, the format in which tensors
  * dumped from NumPy/PyTorch come in and results go out.
  *
- * Writing: format version 1.0, byte for byte what numpy.save writes today:
+ * Writing: format version 1.0, byte for byte what numpy.save writes (checked
+ * against numpy 1.24 for shapes of 0 to 8 dims):
  * descr '<f4', C order, the keys in numpy's (sorted) order, numpy's spare
  * spaces for growing the first axis in place, then spaces and a '\n' so the
  * data starts at a multiple of 64 bytes (numpy's ARRAY_ALIGN, so the data can
  * be mmapped and is aligned for SIMD loads).
  *
  * Reading: versions 1.0, 2.0 (4-byte header length) and 3.0 (utf-8 header).
- * The header dict is parsed as the small subset of Python literals numpy
- * writes (keys in any order, any spacing, trailing comma, u/b string prefixes
- * not needed since numpy never wrote them), not with a general evaluator.
+ * The header dict is parsed as the small subset of Python literals that numpy
+ * writes (keys in any order, any spacing, a trailing comma, Python 2's "3L"),
+ * not with a general evaluator.
  * Only '<f4' in C order is accepted: the harness computes in float32, and
  * silently converting float64 or transposing a Fortran array would hide a
  * mistake in whatever produced the file. The data must be exactly as long as
@@ -25,7 +26,6 @@
 #include "npy.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -409,7 +409,7 @@ static int parse_header(const char *text, size_t len, npy_header *h, char *why,
             break;
         }
         char key[32];
-        size_t klen;
+        size_t klen = 0;
         if (parse_str(&c, key, sizeof key, &klen) != 0)
             return -1;
         skip_ws(&c);
