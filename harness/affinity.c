@@ -6,7 +6,9 @@
  * instead of trusting the environment: a cpuset, taskset, or a runtime that
  * ignores OMP_PLACES all show up in what the threads say.
  */
+#ifndef _GNU_SOURCE /* the Makefile defines it too */
 #define _GNU_SOURCE /* setenv, sched_getaffinity, sched_getcpu, CPU_* */
+#endif
 
 #include "affinity.h"
 

@@ -12,7 +12,9 @@
  * Pages are first touched by the same static schedule the triad uses, so
  * on a NUMA machine each thread's block lives on its own node.
  */
+#ifndef _GNU_SOURCE /* the Makefile defines it too */
 #define _GNU_SOURCE /* clock_gettime, CLOCK_THREAD_CPUTIME_ID */
+#endif
 
 #include "sysinfo.h"
 

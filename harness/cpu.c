@@ -8,7 +8,9 @@
  * rejects at compile time the names an older compiler does not know.
  * aarch64: Advanced SIMD is mandatory; the list comes from getauxval().
  */
+#ifndef _GNU_SOURCE /* the Makefile defines it too */
 #define _GNU_SOURCE /* getauxval on aarch64 */
+#endif
 
 #include "cpu.h"
 

@@ -9,7 +9,9 @@
  * Bandwidth: harness/bandwidth.c. Both run one thread per physical core:
  * SMT siblings share the FMA pipes, and that is also how rnnbench binds.
  */
+#ifndef _GNU_SOURCE /* the Makefile defines it too */
 #define _GNU_SOURCE /* gethostname, sysconf's _SC_LEVEL*_CACHE_SIZE */
+#endif
 
 #include "sysinfo.h"
 
@@ -256,8 +258,66 @@ static int read_int_file(const char *path, int *v)
     return ok;
 }
 
+/* Caches of one level ("Data"/"Unified"; L1 instruction is skipped) from
+ * /sys/devices/system/cpu/cpuN/cache: the size seen by the first online
+ * CPU, and the number of instances (distinct shared_cpu_list strings).
+ * Returns 0 if sysfs does not describe that level. */
+static int cache_sysfs(int level, long conf, long *kib, int *instances)
+{
+    enum { MAXINST = 1024 };
+    static char seen[MAXINST][64]; /* only touched here, serially */
+    int nseen = 0;
+    char path[128], buf[64];
+
+    *kib = -1;
+    for (long c = 0; c < conf; c++) {
+        for (int idx = 0; idx < 8; idx++) {
+            int lvl;
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/cache/index%d/level",
+                     c, idx);
+            if (!read_int_file(path, &lvl))
+                break;
+            if (lvl != level)
+                continue;
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%ld/cache/index%d/type",
+                     c, idx);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            int is_icache = fgets(buf, sizeof buf, f) && strncmp(buf, "Instruction", 11) == 0;
+            fclose(f);
+            if (is_icache)
+                continue;
+            if (*kib < 0) {
+                int size; /* "48K" */
+                snprintf(path, sizeof path,
+                         "/sys/devices/system/cpu/cpu%ld/cache/index%d/size", c, idx);
+                if (read_int_file(path, &size))
+                    *kib = size;
+            }
+            snprintf(path, sizeof path,
+                     "/sys/devices/system/cpu/cpu%ld/cache/index%d/shared_cpu_list", c, idx);
+            if (!(f = fopen(path, "r")))
+                continue;
+            if (fgets(buf, sizeof buf, f)) {
+                trim(buf);
+                int dup = 0;
+                for (int i = 0; i < nseen && !dup; i++)
+                    dup = strcmp(seen[i], buf) == 0;
+                if (!dup && nseen < MAXINST)
+                    snprintf(seen[nseen++], sizeof seen[0], "%s", buf);
+            }
+            fclose(f);
+        }
+    }
+    *instances = nseen > 0 ? nseen : -1;
+    return *kib >= 0;
+}
+
 /* Without hwloc: distinct (package, core) pairs and packages from sysfs,
- * NUMA nodes from /sys/devices/system/node, caches from glibc's sysconf. */
+ * NUMA nodes from /sys/devices/system/node, caches from sysfs, else from
+ * glibc's sysconf (which can be far off: under KVM on Zen 5 it gave 384 MiB
+ * of L3 where sysfs and hwloc say 32). */
 static void topology_sysfs(rb_sysinfo *si)
 {
     enum { MAXCPU = 4096 };
@@ -266,7 +326,9 @@ static void topology_sysfs(rb_sysinfo *si)
     long conf = sysconf(_SC_NPROCESSORS_CONF);
     char path[128];
 
-    for (long c = 0; c < conf && c < MAXCPU; c++) {
+    if (conf > MAXCPU)
+        conf = MAXCPU;
+    for (long c = 0; c < conf; c++) {
         int p, k;
         snprintf(path, sizeof path,
                  "/sys/devices/system/cpu/cpu%ld/topology/physical_package_id", c);
@@ -301,7 +363,12 @@ static void topology_sysfs(rb_sysinfo *si)
         si->numa_nodes = nodes > 0 ? nodes : -1;
     }
 
-    /* glibc answers these from CPUID on x86 and often 0 elsewhere. */
+    int l1_instances;
+    int have = cache_sysfs(1, conf, &si->l1d_kib, &l1_instances);
+    have |= cache_sysfs(2, conf, &si->l2_kib, &si->l2_instances);
+    have |= cache_sysfs(3, conf, &si->l3_kib, &si->l3_instances);
+    if (have)
+        return;
 #ifdef _SC_LEVEL1_DCACHE_SIZE
     long v = sysconf(_SC_LEVEL1_DCACHE_SIZE);
     if (v > 0) si->l1d_kib = v / 1024;
@@ -399,8 +466,11 @@ void rb_sysinfo_collect(rb_sysinfo *si, int measure)
         return;
 
     const int quick = measure == RB_SYSINFO_MEASURE_QUICK;
-    const double seconds = quick ? 0.01 : 0.05;
-    const int runs = quick ? 3 : 5;
+    /* Many short runs rather than a few long ones: on a shared machine a
+     * 20 ms run has a fair chance to fall in a quiet window, a 50 ms one
+     * rarely does; on an idle machine they measure the same. */
+    const double seconds = quick ? 0.005 : 0.02;
+    const int runs = quick ? 5 : 10;
     /* One thread per physical core, within what this process may use. */
     int threads = si->cores > 0 ? si->cores : si->usable_cpus;
     if (threads > si->usable_cpus)
@@ -453,7 +523,7 @@ void rb_sysinfo_print_text(const rb_sysinfo *si, FILE *f)
     print_count(f, si->cores, "cores");
     print_count(f, si->packages, "packages");
     print_count(f, si->numa_nodes, "NUMA nodes");
-    fprintf(f, " (%s)\n", si->topo_hwloc ? "hwloc" : "sysfs");
+    fprintf(f, " (%s)\n", si->topo_hwloc ? "hwloc" : "sysconf/sysfs");
     if (!si->topo_hwloc)
         fprintf(f, "Topology:   hwloc not available: no topology/binding report\n");
     fprintf(f, "Caches:    ");

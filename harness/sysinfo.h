@@ -7,7 +7,8 @@
  * (`rnnbench info --json`, and the meta block of a results file).
  *
  * Topology comes from hwloc when the build found it (RB_HAVE_HWLOC), else
- * from sysconf() and sysfs, and the output says which ("source").
+ * from sysconf() and sysfs, and the output says which ("source": "hwloc"
+ * or "sysconf", the latter meaning sysconf and sysfs).
  */
 #ifndef RB_SYSINFO_H
 #define RB_SYSINFO_H
@@ -19,8 +20,8 @@
 
 /* The `measure` argument of rb_sysinfo_collect(). */
 #define RB_SYSINFO_MEASURE_NONE 0  /* no timing; ceilings are NaN (JSON null) */
-#define RB_SYSINFO_MEASURE_FULL 1  /* 5 x 50 ms per peak, triad best of 10: ~1 s */
-#define RB_SYSINFO_MEASURE_QUICK 2 /* 3 x 10 ms per peak, triad best of 3: for tests */
+#define RB_SYSINFO_MEASURE_FULL 1  /* 10 x 20 ms per peak, triad best of 10: ~1 s */
+#define RB_SYSINFO_MEASURE_QUICK 2 /* 5 x 5 ms per peak, triad best of 3: for tests */
 
 typedef struct {
     /* identity */
