@@ -144,7 +144,7 @@ int rb_cmd_check(int argc, char **argv)
             for (int vi = 0; vi < nv; vi++) {
                 const rb_variant *v = rb_variant_at(vi);
                 if (!use_v[vi] || rb_variant_why_not(v, (rb_cell)c)) continue;
-                const int parallel = strncmp(v->parallel, "omp", 3) == 0;
+                const int parallel = rb_variant_is_parallel(v);
                 for (int k = 0; k < (parallel ? nthreads : 1); k++) {
                     const int th = parallel ? threads[k] : 1;
                     rb_check_result res;

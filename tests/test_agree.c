@@ -39,7 +39,7 @@ static void test_variant(void **state)
             assert_int_equal(rb_tset_alloc(&ts, &s, err, sizeof err), 0);
             rb_tset_init(&ts, 100 + si);
             assert_int_equal(rb_oracle_run(&o, &ts, err, sizeof err), 0);
-            const int par = strncmp(v->parallel, "omp", 3) == 0;
+            const int par = rb_variant_is_parallel(v);
             for (int th = 1; th <= (par ? 3 : 1); th++) {
                 rb_check_result res;
                 if (!rb_check_one(v, &ts, &o, th, &res)) {

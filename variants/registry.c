@@ -80,6 +80,11 @@ const rb_variant *rb_variant_find(const char *name)
     return NULL;
 }
 
+int rb_variant_is_parallel(const rb_variant *v)
+{
+    return strncmp(v->parallel, "omp", 3) == 0 || strcmp(v->parallel, "library") == 0;
+}
+
 const char *rb_variant_why_not(const rb_variant *v, rb_cell c)
 {
     if (!v->ops) return v->not_built;

@@ -65,6 +65,9 @@ typedef struct rb_variant {
 int rb_variant_count(void);
 const rb_variant *rb_variant_at(int i);
 const rb_variant *rb_variant_find(const char *name);
+/* 1 if the variant uses a team of threads (OpenMP strategies and the
+ * libraries): the checker then runs it at several thread counts. */
+int rb_variant_is_parallel(const rb_variant *v);
 /* NULL if runnable for this cell on this machine, else the reason. */
 const char *rb_variant_why_not(const rb_variant *v, rb_cell c);
 

@@ -1,0 +1,410 @@
+/*
+ * blas.c: the `blas` peer variant, the textbook way to write an RNN layer:
+ * every matrix product is one cblas_sgemm call (OpenBLAS), and the cell's
+ * nonlinearity is a separate scalar element-wise pass in plain C between
+ * them (libm expf/tanhf, auto-vectorized where GCC manages). Same math as
+ * kernels/reference/ref_cell.inc, all five cells.
+ *
+ * Forward, canonical layouts throughout (no packing; set_params only sums
+ * the biases):
+ *   A [T*N][G*H] = x [T*N][I] Wᵀ + bias        one sgemm for all T at once
+ *   per step t:  ah [N][G*H] = h_{t-1} Uᵀ        one sgemm (classic gru: the
+ *                r z rows first, then (r∘h_{t-1}) U_nᵀ after the r pass)
+ *                element-wise pass over [N][G*H], in place in A[t]
+ * bias = b_ih + b_hh, except gru_lbr's n rows: b_in there, b_hn added to
+ * the recurrent part inside the pass. In training A is the workspace:
+ * gates [T][N][G*H] hold the activations and extra [T][N][H] holds c_t
+ * (lstm) or h_{t-1}U_nᵀ + b_hn (gru_lbr), the reference's layout.
+ *
+ * Backward (BPTT), per step t from T-1 down: an element-wise pass forms
+ * dA[t] = ∂L/∂(gate pre-activations) [N][G*H] (stored for all t), then one
+ * sgemm dh_{t-1} = direct terms + dA[t] U (gru_lbr: the n columns use
+ * dA_n∘r, kept apart in dAhn; classic gru: one more sgemm dA_n U_n for
+ * ∂L/∂(r∘h) before the r pass). After the loop, all at once:
+ *   dx = dA W;  dweight_ih = dAᵀ x;  dweight_hh = dAᵀ [h0; y_0..y_{T-2}]
+ *   (classic gru n rows: dA_nᵀ (r∘h_{t-1}), lbr n rows: dAhnᵀ [h;..]);
+ *   dbias = column sums of dA (lbr dbias_hh n rows: of dAhn).
+ *
+ * Parallelism: inside OpenBLAS only (openblas_set_num_threads(threads)
+ * before every call); the element-wise pass is serial. Everything in
+ * forward/backward is timed; scratch buffers are allocated in plan_create.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../variant.h"
+
+/* After variant.h: OpenBLAS's cblas.h pulls in <complex.h>, whose macro I
+ * would clobber the shape field rb_shape.I. */
+#include <cblas.h>
+#undef I
+
+/* OpenBLAS extension; declared here in case cblas.h is another vendor's. */
+void openblas_set_num_threads(int num_threads);
+
+typedef struct {
+    rb_problem p;
+    int G, GH;
+    float *bias; /* [GH] added to A: b_ih + b_hh (lbr n rows: b_in)       */
+    float *bhn;  /* [H]  lbr: b_hn                                        */
+    float *ax;   /* [T*N][GH] inference: pre-activations, then gates      */
+    float *ah;   /* [N][GH] recurrent product of one step                 */
+    float *c;    /* [N][H] lstm cell state (inference)                    */
+    float *rh;   /* [N][H] classic gru r∘h_{t-1} of one step              */
+    float *ext;  /* [N][H] inference: lbr h U_nᵀ + b_hn of one step       */
+    float *dA;   /* [T*N][GH] gate gradients of all steps                 */
+    float *dAhn; /* [T*N][H]  lbr: dA_n ∘ r                               */
+    float *RH;   /* [T*N][H]  classic gru: r∘h_{t-1} of all steps         */
+    float *dh, *dhp, *dc, *drh; /* [N][H] each                            */
+} blas_plan;
+
+static float sigm(float a) { return 1.0f / (1.0f + expf(-a)); }
+
+static void blas_plan_destroy(void *plan)
+{
+    blas_plan *q = plan;
+    if (!q) return;
+    float *bufs[] = {q->bias, q->bhn, q->ax, q->ah, q->c, q->rh, q->ext,
+                     q->dA, q->dAhn, q->RH, q->dh, q->dhp, q->dc, q->drh};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(q);
+}
+
+static float *falloc(size_t n, int *ok)
+{
+    void *p = NULL;
+    if (posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) != 0) {
+        *ok = 0;
+        return NULL;
+    }
+    return p;
+}
+
+static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
+{
+    blas_plan *q = calloc(1, sizeof *q);
+    if (!q) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const rb_shape *s = &p->s;
+    const size_t TN = (size_t)s->T * s->N, H = s->H, NH = (size_t)s->N * H;
+    q->p = *p;
+    q->G = rb_cell_gates(s->cell);
+    q->GH = q->G * s->H;
+    int ok = 1;
+    q->bias = falloc(q->GH, &ok);
+    q->bhn = falloc(H, &ok);
+    q->ax = falloc(TN * q->GH, &ok);
+    q->ah = falloc((size_t)s->N * q->GH, &ok);
+    q->c = falloc(NH, &ok);
+    q->rh = falloc(NH, &ok);
+    q->ext = falloc(NH, &ok);
+    q->dA = falloc(TN * q->GH, &ok);
+    q->dAhn = falloc(s->cell == RB_GRU_LBR ? TN * H : 1, &ok);
+    q->RH = falloc(s->cell == RB_GRU ? TN * H : 1, &ok);
+    q->dh = falloc(NH, &ok);
+    q->dhp = falloc(NH, &ok);
+    q->dc = falloc(NH, &ok);
+    q->drh = falloc(NH, &ok);
+    if (!ok) {
+        snprintf(err, errlen, "out of memory for the blas plan");
+        blas_plan_destroy(q);
+        return NULL;
+    }
+    openblas_set_num_threads(p->threads);
+    return q;
+}
+
+static size_t blas_workspace_bytes(const rb_problem *p)
+{
+    const rb_shape *s = &p->s;
+    const size_t TN = (size_t)s->T * s->N, H = s->H;
+    size_t n = TN * rb_cell_gates(s->cell) * H;
+    if (s->cell == RB_LSTM || s->cell == RB_GRU_LBR) n += TN * H;
+    return n * sizeof(float);
+}
+
+static void blas_set_params(void *plan, const rb_tensors *t)
+{
+    blas_plan *q = plan;
+    const int H = q->p.s.H;
+    const float *bi = t->t[RB_B_IH], *bh = t->t[RB_B_HH];
+    for (int j = 0; j < q->GH; j++)
+        q->bias[j] = bi[j] + ((q->p.s.cell == RB_GRU_LBR && j >= 2 * H) ? 0.0f : bh[j]);
+    if (q->p.s.cell == RB_GRU_LBR) memcpy(q->bhn, bh + 2 * H, sizeof(float) * H);
+}
+
+/* C[M][Nc] = alpha op(A) op(B) + beta C, row-major. */
+static void gemm(int ta, int tb, int M, int Nc, int K, const float *A, int lda, const float *B,
+                 int ldb, float beta, float *C, int ldc)
+{
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
+                Nc, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void blas_forward(void *plan, rb_tensors *t, void *wsv)
+{
+    blas_plan *q = plan;
+    const rb_shape *s = &q->p.s;
+    const rb_cell cell = s->cell;
+    const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
+    const size_t TN = (size_t)T * N, NH = (size_t)N * H;
+    const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
+    const float *W = t->t[RB_W_IH], *U = t->t[RB_W_HH];
+    float *y = t->t[RB_Y];
+    float *ws = wsv;
+    float *A = ws ? ws : q->ax;                          /* [T*N][GH] */
+    float *E = ws ? ws + TN * GH : NULL;                 /* [T*N][H]  */
+    openblas_set_num_threads(q->p.threads);
+
+    /* Input projection of every step at once. */
+    for (size_t r = 0; r < TN; r++) memcpy(A + r * GH, q->bias, sizeof(float) * GH);
+    gemm(0, 1, (int)TN, GH, I, x, I, W, I, 1.0f, A, GH);
+
+    for (int ts = 0; ts < T; ts++) {
+        const float *hp = ts == 0 ? h0 : y + (size_t)(ts - 1) * NH;
+        float *At = A + (size_t)ts * N * GH, *h = y + (size_t)ts * NH;
+        float *ah = q->ah;
+        /* Recurrent product (classic gru: r and z rows only, for now). */
+        gemm(0, 1, N, cell == RB_GRU ? 2 * H : GH, H, hp, H, U, H, 0.0f, ah, GH);
+
+        switch (cell) {
+        case RB_RNN_TANH:
+        case RB_RNN_RELU:
+            for (int n = 0; n < N; n++) {
+                float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
+                const float *b = ah + (size_t)n * GH;
+                if (cell == RB_RNN_TANH)
+                    for (int j = 0; j < H; j++) a[j] = hn[j] = tanhf(a[j] + b[j]);
+                else
+                    for (int j = 0; j < H; j++) {
+                        float v = a[j] + b[j];
+                        a[j] = hn[j] = v > 0 ? v : 0;
+                    }
+            }
+            break;
+        case RB_LSTM: {
+            const float *cprev = ts == 0 ? c0 : (E ? E + (size_t)(ts - 1) * NH : q->c);
+            float *cnew = E ? E + (size_t)ts * NH : q->c;
+            for (int n = 0; n < N; n++) {
+                float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
+                const float *b = ah + (size_t)n * GH, *cp = cprev + (size_t)n * H;
+                float *cn = cnew + (size_t)n * H;
+                for (int j = 0; j < H; j++) {
+                    float i = sigm(a[j] + b[j]);
+                    float f = sigm(a[H + j] + b[H + j]);
+                    float g = tanhf(a[2 * H + j] + b[2 * H + j]);
+                    float o = sigm(a[3 * H + j] + b[3 * H + j]);
+                    float c = f * cp[j] + i * g;
+                    cn[j] = c;
+                    hn[j] = o * tanhf(c);
+                    a[j] = i; a[H + j] = f; a[2 * H + j] = g; a[3 * H + j] = o;
+                }
+            }
+            break;
+        }
+        case RB_GRU:
+        case RB_GRU_LBR: {
+            float *ext = E ? E + (size_t)ts * NH : q->ext;
+            for (int n = 0; n < N; n++) {
+                float *a = At + (size_t)n * GH;
+                const float *b = ah + (size_t)n * GH, *hpn = hp + (size_t)n * H;
+                float *rhn = q->rh + (size_t)n * H;
+                for (int j = 0; j < 2 * H; j++) a[j] = sigm(a[j] + b[j]); /* r, z */
+                if (cell == RB_GRU)
+                    for (int j = 0; j < H; j++) rhn[j] = a[j] * hpn[j];
+            }
+            if (cell == RB_GRU)
+                gemm(0, 1, N, H, H, q->rh, H, U + (size_t)2 * H * H, H, 0.0f, ah + 2 * H, GH);
+            for (int n = 0; n < N; n++) {
+                float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
+                const float *b = ah + (size_t)n * GH, *hpn = hp + (size_t)n * H;
+                float *en = ext + (size_t)n * H;
+                for (int j = 0; j < H; j++) {
+                    float r = a[j], z = a[H + j], lin;
+                    if (cell == RB_GRU_LBR) {
+                        en[j] = b[2 * H + j] + q->bhn[j];
+                        lin = r * en[j];
+                    } else {
+                        lin = b[2 * H + j];
+                    }
+                    float nn = tanhf(a[2 * H + j] + lin);
+                    a[2 * H + j] = nn;
+                    hn[j] = (1 - z) * nn + z * hpn[j];
+                }
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    memcpy(t->t[RB_HT], y + (size_t)(T - 1) * NH, sizeof(float) * NH);
+    if (cell == RB_LSTM)
+        memcpy(t->t[RB_CT], E ? E + (size_t)(T - 1) * NH : q->c, sizeof(float) * NH);
+}
+
+/* out[j] = sum over rows r < R of M[r][j] (ld), j < C. */
+static void colsum(int R, int C, const float *M, int ld, float *out)
+{
+    memset(out, 0, sizeof(float) * C);
+    for (int r = 0; r < R; r++) {
+        const float *row = M + (size_t)r * ld;
+        for (int j = 0; j < C; j++) out[j] += row[j];
+    }
+}
+
+/* dU[rows][H] (ld H) = dGᵀ [h0; y_0..y_{T-2}] over all steps, dG [T*N][rows] (ld). */
+static void weight_grad_hprev(const rb_shape *s, int rows, const float *dG, int ld, const float *h0,
+                              const float *y, float *dU)
+{
+    const int N = s->N, H = s->H, T = s->T;
+    gemm(1, 0, rows, H, N, dG, ld, h0, H, 0.0f, dU, H);
+    if (T > 1) gemm(1, 0, rows, H, (T - 1) * N, dG + (size_t)N * ld, ld, y, H, 1.0f, dU, H);
+}
+
+static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
+{
+    blas_plan *q = plan;
+    const rb_shape *s = &q->p.s;
+    const rb_cell cell = s->cell;
+    const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
+    const size_t TN = (size_t)T * N, NH = (size_t)N * H;
+    const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
+    const float *W = t->t[RB_W_IH], *U = t->t[RB_W_HH], *y = t->t[RB_Y];
+    const float *dy = t->t[RB_DY];
+    const float *ws = wsv, *Gs = ws, *E = ws + TN * GH;
+    float *dh = q->dh, *dhp = q->dhp, *dc = q->dc;
+    openblas_set_num_threads(q->p.threads);
+
+    memcpy(dh, t->t[RB_DHT], sizeof(float) * NH);
+    if (cell == RB_LSTM) memcpy(dc, t->t[RB_DCT], sizeof(float) * NH);
+
+    for (int ts = T - 1; ts >= 0; ts--) {
+        const float *hp = ts == 0 ? h0 : y + (size_t)(ts - 1) * NH;
+        const float *g = Gs + (size_t)ts * N * GH, *e = E + (size_t)ts * NH;
+        const float *dyt = dy + (size_t)ts * NH;
+        float *dAt = q->dA + (size_t)ts * N * GH;
+        for (size_t k = 0; k < NH; k++) dh[k] += dyt[k];
+
+        switch (cell) {
+        case RB_RNN_TANH:
+        case RB_RNN_RELU:
+            for (int n = 0; n < N; n++) {
+                const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
+                float *da = dAt + (size_t)n * GH;
+                if (cell == RB_RNN_TANH)
+                    for (int j = 0; j < H; j++) da[j] = dhn[j] * (1 - gn[j] * gn[j]);
+                else
+                    for (int j = 0; j < H; j++) da[j] = gn[j] > 0 ? dhn[j] : 0;
+            }
+            gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
+            break;
+        case RB_LSTM: {
+            const float *cprev = ts == 0 ? c0 : e - NH;
+            for (int n = 0; n < N; n++) {
+                const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
+                const float *en = e + (size_t)n * H, *cp = cprev + (size_t)n * H;
+                float *da = dAt + (size_t)n * GH, *dcn = dc + (size_t)n * H;
+                for (int j = 0; j < H; j++) {
+                    float i = gn[j], f = gn[H + j], gg = gn[2 * H + j], o = gn[3 * H + j];
+                    float tc = tanhf(en[j]);
+                    float dct = dcn[j] + dhn[j] * o * (1 - tc * tc);
+                    da[j] = dct * gg * i * (1 - i);
+                    da[H + j] = dct * cp[j] * f * (1 - f);
+                    da[2 * H + j] = dct * i * (1 - gg * gg);
+                    da[3 * H + j] = dhn[j] * tc * o * (1 - o);
+                    dcn[j] = dct * f;
+                }
+            }
+            gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
+            break;
+        }
+        case RB_GRU:
+        case RB_GRU_LBR: {
+            float *dAhn = cell == RB_GRU_LBR ? q->dAhn + (size_t)ts * NH : NULL;
+            for (int n = 0; n < N; n++) {
+                const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
+                const float *hpn = hp + (size_t)n * H, *en = e + (size_t)n * H;
+                float *da = dAt + (size_t)n * GH, *dpn = dhp + (size_t)n * H;
+                for (int j = 0; j < H; j++) {
+                    float z = gn[H + j], nn = gn[2 * H + j];
+                    da[2 * H + j] = dhn[j] * (1 - z) * (1 - nn * nn);
+                    da[H + j] = dhn[j] * (hpn[j] - nn) * z * (1 - z);
+                    dpn[j] = dhn[j] * z;
+                }
+                if (cell == RB_GRU_LBR) {
+                    float *dn = dAhn + (size_t)n * H;
+                    for (int j = 0; j < H; j++) {
+                        float r = gn[j];
+                        da[j] = da[2 * H + j] * en[j] * r * (1 - r);
+                        dn[j] = da[2 * H + j] * r;
+                    }
+                }
+            }
+            if (cell == RB_GRU) {
+                /* ∂L/∂(r∘h_{t-1}) = dA_n U_n, then through r and h. */
+                gemm(0, 0, N, H, H, dAt + 2 * H, GH, U + (size_t)2 * H * H, H, 0.0f, q->drh, H);
+                float *RHt = q->RH + (size_t)ts * NH;
+                for (int n = 0; n < N; n++) {
+                    const float *gn = g + (size_t)n * GH, *hpn = hp + (size_t)n * H;
+                    const float *dr = q->drh + (size_t)n * H;
+                    float *da = dAt + (size_t)n * GH, *dpn = dhp + (size_t)n * H;
+                    float *rh = RHt + (size_t)n * H;
+                    for (int j = 0; j < H; j++) {
+                        float r = gn[j];
+                        da[j] = dr[j] * hpn[j] * r * (1 - r);
+                        dpn[j] += dr[j] * r;
+                        rh[j] = r * hpn[j];
+                    }
+                }
+            } else {
+                gemm(0, 0, N, H, H, dAhn, H, U + (size_t)2 * H * H, H, 1.0f, dhp, H);
+            }
+            gemm(0, 0, N, H, 2 * H, dAt, GH, U, H, 1.0f, dhp, H);
+            float *tmp = dh; /* dh_{t-1} is now in dhp */
+            dh = dhp;
+            dhp = tmp;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    memcpy(t->t[RB_DH0], dh, sizeof(float) * NH);
+    if (cell == RB_LSTM) memcpy(t->t[RB_DC0], dc, sizeof(float) * NH);
+
+    /* Everything that does not carry through time, all steps at once. */
+    float *dW = t->t[RB_DW_IH], *dU = t->t[RB_DW_HH];
+    float *dbi = t->t[RB_DB_IH], *dbh = t->t[RB_DB_HH];
+    gemm(0, 0, (int)TN, I, GH, q->dA, GH, W, I, 0.0f, t->t[RB_DX], I);
+    gemm(1, 0, GH, I, (int)TN, q->dA, GH, x, I, 0.0f, dW, I);
+    colsum((int)TN, GH, q->dA, GH, dbi);
+    memcpy(dbh, dbi, sizeof(float) * GH);
+    switch (cell) {
+    case RB_GRU:
+        weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
+        gemm(1, 0, H, H, (int)TN, q->dA + 2 * H, GH, q->RH, H, 0.0f, dU + (size_t)2 * H * H, H);
+        break;
+    case RB_GRU_LBR:
+        weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
+        weight_grad_hprev(s, H, q->dAhn, H, h0, y, dU + (size_t)2 * H * H);
+        colsum((int)TN, H, q->dAhn, H, dbh + 2 * H);
+        break;
+    default:
+        weight_grad_hprev(s, GH, q->dA, GH, h0, y, dU);
+        break;
+    }
+}
+
+const rb_variant_ops rb_ops_blas = {
+    .plan_create = blas_plan_create,
+    .plan_destroy = blas_plan_destroy,
+    .workspace_bytes = blas_workspace_bytes,
+    .set_params = blas_set_params,
+    .forward = blas_forward,
+    .backward = blas_backward,
+};
