@@ -18,6 +18,7 @@ static const command commands[] = {
     {"check", rb_cmd_check, "prove every runnable variant agrees with the double reference"},
     {"run", rb_cmd_run, "time one variant on one cell and shape; optionally save/load .npy tensors"},
     {"info", rb_cmd_info, "machine: CPU, topology, ISA, compiler, OpenMP, measured peak"},
+    {"gradnorm", rb_cmd_gradnorm, "gradient norms back through time per cell and recurrent scale (CSV)"},
 };
 
 static void usage(FILE *f)
@@ -42,5 +43,5 @@ int main(int argc, char **argv)
             rb_affinity_init(argc, argv);
             return commands[i].fn(argc - 2, argv + 2);
         }
-    rb_die("unknown command '%s' (commands: list check run info; see rnnbench --help)", argv[1]);
+    rb_die("unknown command '%s' (commands: list check run info sweep; see rnnbench --help)", argv[1]);
 }

@@ -1,0 +1,178 @@
+/*
+ * cmd_gradnorm.c: `rnnbench gradnorm`: the norm of ∂L/∂h_t (and ∂L/∂c_t,
+ * ∂L/∂x_t, step t's term of dweight_hh) against k = T-1-t steps back, for
+ * each cell and recurrent scale rho, through a variant's own BPTT; one CSV
+ * row per (cell, rho, k), aggregated over seeds (geometric mean, min, max).
+ * The experiment and its bookkeeping are described in gradnorm.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gradnorm.h"
+#include "run.h"
+#include "tensors.h"
+
+#define MAX_RHO 64
+
+static double parse_double(const char *s, const char *what, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+        rb_die("gradnorm: %s: '%s' is not a finite number", what, s);
+    if (v < lo || v > hi) rb_die("gradnorm: %s: %g is out of range [%g, %g]", what, v, lo, hi);
+    return v;
+}
+
+static int parse_double_list(const char *s, const char *what, double lo, double hi, double *out,
+                             int max)
+{
+    char buf[1024];
+    int n = 0;
+    if (strlen(s) >= sizeof buf) rb_die("gradnorm: %s: list too long", what);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max) rb_die("gradnorm: %s: more than %d values", what, max);
+        out[n++] = parse_double(tok, what, lo, hi);
+    }
+    if (n == 0) rb_die("gradnorm: %s: empty list", what);
+    return n;
+}
+
+/* A number, or an empty field for "not applicable". */
+static void field(FILE *f, double v, int present)
+{
+    if (present) fprintf(f, ",%.9g", v);
+    else fputc(',', f);
+}
+
+int rb_cmd_gradnorm(int argc, char **argv)
+{
+    rb_opt opts[] = {
+        {"cell", "C,..", "cells: rnn_tanh rnn_relu lstm gru gru_lbr", "rnn_tanh,rnn_relu,lstm,gru,gru_lbr", 0},
+        {"rho", "R,..", "spectral radii of the recurrent weights", "0.5,0.9,1.0,1.1,1.5,2.0,3.0", 0},
+        {"T", "T", "sequence length", "50", 0},
+        {"N", "N", "batch", "8", 0},
+        {"I", "I", "input size", "16", 0},
+        {"H", "H", "hidden size", "32", 0},
+        {"seeds", "S", "number of seeds (aggregated: geometric mean, min, max)", "5", 0},
+        {"seed", "B", "first seed (seeds B, B+1, ...)", "1", 0},
+        {"variant", "V", "whose BPTT is used (rnnbench list)", "naive", 0},
+        {"threads", "K", "OpenMP threads for parallel variants", "1", 0},
+        {"forget-bias", "F", "lstm: added to the forget-gate rows of bias_ih", "0", 0},
+        {"loss", "L", "last (on h_{T-1} only) | all (summed over steps)", "last", 0},
+        {"head", "HD", "softmax (cross-entropy) | sigmoid (binary cross-entropy)", "softmax", 0},
+        {"K", "K", "head outputs: classes or independent bits", "10", 0},
+        {"clip", "C", "clip the parameter gradients to global norm C", NULL, 0},
+        {"out", "FILE", "write the CSV to FILE instead of stdout", NULL, 0},
+    };
+    const int nopts = (int)(sizeof opts / sizeof opts[0]);
+    rb_opts_parse("gradnorm", "[--cell C,..] [--rho R,..] [--T T] [...] [--out FILE.csv]", argc, argv,
+                  opts, nopts);
+#define OPT(name) rb_opt_get(opts, nopts, name)
+
+    /* Cells. */
+    rb_cell cells[16];
+    int ncells = 0;
+    {
+        char buf[256];
+        const char *s = OPT("cell")->value;
+        if (strlen(s) >= sizeof buf) rb_die("gradnorm: --cell: list too long");
+        strcpy(buf, s);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (ncells == 16) rb_die("gradnorm: --cell: more than 16 values");
+            if (rb_cell_parse(tok, &cells[ncells]) != 0)
+                rb_die("gradnorm: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", tok);
+            ncells++;
+        }
+        if (ncells == 0) rb_die("gradnorm: --cell: empty list");
+    }
+    double rho[MAX_RHO];
+    const int nrho = parse_double_list(OPT("rho")->value, "--rho", 0, 100, rho, MAX_RHO);
+
+    rb_gn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char *dimnames[4] = {"T", "N", "I", "H"};
+    int dims[4];
+    for (int i = 0; i < 4; i++) {
+        char what[16];
+        snprintf(what, sizeof what, "gradnorm: --%s", dimnames[i]);
+        dims[i] = (int)rb_parse_long(OPT(dimnames[i])->value, what, 1, RB_MAX_DIM);
+    }
+    cfg.s.T = dims[0]; cfg.s.N = dims[1]; cfg.s.I = dims[2]; cfg.s.H = dims[3];
+    const int seeds = (int)rb_parse_long(OPT("seeds")->value, "gradnorm: --seeds", 1, 100000);
+    const uint64_t seed0 = rb_parse_u64(OPT("seed")->value, "gradnorm: --seed");
+    cfg.threads = (int)rb_parse_long(OPT("threads")->value, "gradnorm: --threads", 1, 4096);
+    cfg.forget_bias = parse_double(OPT("forget-bias")->value, "--forget-bias", -100, 100);
+    const char *loss = OPT("loss")->value, *headname = OPT("head")->value;
+    if (strcmp(loss, "last") == 0) cfg.loss = RB_GN_LOSS_LAST;
+    else if (strcmp(loss, "all") == 0) cfg.loss = RB_GN_LOSS_ALL;
+    else rb_die("gradnorm: unknown --loss '%s' (last | all)", loss);
+    if (strcmp(headname, "softmax") == 0) cfg.head = RB_GN_HEAD_SOFTMAX;
+    else if (strcmp(headname, "sigmoid") == 0) cfg.head = RB_GN_HEAD_SIGMOID;
+    else rb_die("gradnorm: unknown --head '%s' (softmax | sigmoid)", headname);
+    cfg.K = (int)rb_parse_long(OPT("K")->value, "gradnorm: --K", cfg.head == RB_GN_HEAD_SOFTMAX ? 2 : 1,
+                               1 << 20);
+    const int clipping = OPT("clip")->value != NULL;
+    cfg.clip = clipping ? parse_double(OPT("clip")->value, "--clip", 1e-30, 1e300) : 0;
+
+    cfg.v = rb_variant_find(OPT("variant")->value);
+    if (!cfg.v) rb_die("gradnorm: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
+    for (int c = 0; c < ncells; c++) {
+        const char *why = rb_variant_why_not(cfg.v, cells[c]);
+        if (why) rb_die("gradnorm: variant %s cannot run %s here: %s", cfg.v->name, rb_cell_name(cells[c]), why);
+        rb_shape s = cfg.s;
+        s.cell = cells[c];
+        rb_problem p = {s, cfg.threads};
+        char err[512];
+        if (rb_check_fits(rb_tset_bytes(&s, cfg.v->ops->workspace_bytes(&p)), err, sizeof err) != 0)
+            rb_die("gradnorm: %s", err);
+    }
+
+    FILE *f = stdout;
+    const char *out = OPT("out")->value;
+    if (out && !(f = fopen(out, "w"))) rb_die("gradnorm: cannot write %s: %s", out, strerror(errno));
+
+    fprintf(f, "cell,rho,k,dh_norm,dh_min,dh_max,dc_norm,dx_norm,dwhh_step_norm,dh_norm_clipped,"
+               "grad_norm_before,grad_norm_after,forget_bias,loss,head,variant,T,N,I,H,seeds,"
+               "K,clip,seed\n");
+    for (int c = 0; c < ncells; c++)
+        for (int r = 0; r < nrho; r++) {
+            rb_gn_config cc = cfg;
+            cc.s.cell = cells[c];
+            cc.rho = rho[r];
+            const int lstm = cells[c] == RB_LSTM;
+            if (!lstm) cc.forget_bias = 0;
+            rb_gn_curve cv;
+            char err[512];
+            if (rb_gradnorm_curve(&cc, seed0, seeds, &cv, err, sizeof err) != 0)
+                rb_die("gradnorm: %s rho=%g: %s", rb_cell_name(cells[c]), rho[r], err);
+            for (int k = 0; k < cc.s.T; k++) {
+                fprintf(f, "%s,%.6g,%d", rb_cell_name(cells[c]), rho[r], k);
+                field(f, cv.dh[k], 1);
+                field(f, cv.dh_min[k], 1);
+                field(f, cv.dh_max[k], 1);
+                field(f, lstm ? cv.dc[k] : 0, lstm);
+                field(f, cv.dx[k], 1);
+                field(f, cv.dwhh[k], 1);
+                field(f, cv.dh_clipped[k], 1);
+                field(f, cv.grad_norm_before, 1);
+                field(f, cv.grad_norm_after, 1);
+                field(f, cc.forget_bias, lstm);
+                fprintf(f, ",%s,%s,%s,%d,%d,%d,%d,%d,%d", loss, headname, cfg.v->name, cc.s.T, cc.s.N,
+                        cc.s.I, cc.s.H, seeds, cc.K);
+                field(f, cfg.clip, clipping);
+                fprintf(f, ",%llu\n", (unsigned long long)seed0);
+            }
+            rb_gn_curve_free(&cv);
+        }
+    if (fflush(f) != 0 || ferror(f)) rb_die("gradnorm: writing %s failed", out ? out : "stdout");
+    if (out) fclose(f);
+    return 0;
+#undef OPT
+}

@@ -1,0 +1,129 @@
+/*
+ * gradnorm.h: how far a gradient travels back through time in each cell,
+ * measured with a variant's own BPTT (`rnnbench gradnorm`,
+ * scripts/gradplots.sh). This is the experiment behind "why LSTM and GRU
+ * exist": with an orthogonal recurrent matrix scaled to spectral radius rho,
+ * the plain RNN's ‖∂L/∂h_t‖ shrinks or grows like rho^k over k steps, while
+ * the gated cells keep it alive.
+ *
+ * One problem (cell, shape, rho, seed):
+ *   parameters   x h0 c0 weight_ih bias_* as `run` sets them (rb_tset_init
+ *                with the seed); every gate block of weight_hh is rho times
+ *                an orthogonal H x H matrix (QR of a Gaussian matrix, in
+ *                double), so rho is exactly its spectral radius and norm;
+ *                lstm: forget_bias added to the f rows of bias_ih.
+ *   head         z = V h_t + b, V [K][H] uniform in ±1/sqrt(H), b = 0;
+ *                softmax + cross-entropy against a random class, or
+ *                sigmoid + binary cross-entropy against K random bits;
+ *                mean over the batch; loss `last` (h_{T-1} only) or `all`
+ *                (summed over the T steps). dy[t] = ∂L/∂h_t through the
+ *                head alone; dhT = dcT = 0.
+ *   measured     for each step t (k = T-1-t steps back from the last):
+ *                  dh[k]    ‖∂L/∂h_t‖, the total gradient reaching h_t
+ *                           (head term at t plus everything through t+1..)
+ *                  dc[k]    lstm: ‖∂L/∂c_t‖, total (the path through h_t
+ *                           included), i.e. the "dc_t" of the BPTT recursion
+ *                  dx[k]    ‖∂L/∂x_t‖ (the full run's dx[t])
+ *                  dwhh[k]  ‖step t's term of dweight_hh‖
+ *                Norms are Frobenius over the batch: [N][H] or [N][I] or
+ *                [G*H][H], accumulated in double.
+ *   clipping     global norm g of (dweight_ih, dweight_hh, dbias_ih,
+ *                dbias_hh, dV, db) from the full run; when clip > 0 and
+ *                g > clip every one is scaled by s = clip / (g (1 + 1e-9))
+ *                (the 1e-9 keeps rounding from landing a hair above clip;
+ *                PyTorch's clip_grad_norm_ uses g + 1e-6 for the same
+ *                reason); the norm after is recomputed from the scaled
+ *                tensors.
+ *
+ * How the variant's BPTT gives these (O(T^2) work, fine at these sizes):
+ *   full run      forward(ws) + backward over 0..T-1 with the head's dy:
+ *                 dx, the parameter gradients.
+ *   suffix run s  (s = 1..T-1) a run of T-s steps over x[s..] from the
+ *                 state (h_{s-1}, c_{s-1}) with dy[s..]: its dh0, dc0 are
+ *                 the parts of ∂L/∂h_{s-1}, ∂L/∂c_{s-1} that flow through
+ *                 the future steps; adding the head term dy[s-1] gives the
+ *                 total ∂L/∂h_{s-1}. For lstm the total ∂L/∂c_{s-1} adds
+ *                 ∂L/∂h_{s-1} ∘ o ∘ (1 - tanh²(c)) (o recomputed in double
+ *                 from the parameters, c from the prefix run below).
+ *   prefix run s  (lstm only) inference over 0..s-1: cT = c_{s-1} (c_t is
+ *                 not a canonical output; the workspace is private).
+ *   one-step run  for each t a run of 1 step from (h_{t-1}, c_{t-1}) with
+ *                 dy[t] and dhT, dcT = the future parts above: its
+ *                 dweight_hh is exactly step t's term, without the
+ *                 cancellation of differencing two suffix runs (which turns
+ *                 a vanished term into noise).
+ *
+ * Variant independence: every variant gives the same curves to ~1e-6
+ * relative (tests/test_gradnorm.c), except where the forward dynamics are
+ * chaotic (rnn_tanh with rho >= ~2): there float noise in h_t grows
+ * exponentially along the sequence, two variants' trajectories part, and
+ * their curves differ by O(1) although each is a correct gradient of its
+ * own trajectory. The seed-to-seed spread (dh_min, dh_max) is the honest
+ * error bar there.
+ */
+#ifndef RB_GRADNORM_H
+#define RB_GRADNORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../variants/variant.h"
+
+typedef enum { RB_GN_LOSS_LAST, RB_GN_LOSS_ALL } rb_gn_loss;
+typedef enum { RB_GN_HEAD_SOFTMAX, RB_GN_HEAD_SIGMOID } rb_gn_head;
+
+typedef struct {
+    rb_shape s;              /* cell and T N I H                        */
+    const rb_variant *v;     /* whose forward/backward is used          */
+    int threads;             /* OpenMP team for parallel variants, >= 1 */
+    double rho;              /* spectral radius of each block of U      */
+    double forget_bias;      /* lstm only: added to bias_ih's f rows    */
+    rb_gn_loss loss;
+    rb_gn_head head;
+    int K;                   /* head outputs (classes or bits)          */
+    double clip;             /* <= 0: no clipping                       */
+} rb_gn_config;
+
+/* One seed's curves, each indexed by k = 0..T-1 (k = T-1-t). */
+typedef struct {
+    int T;
+    double *dh, *dc, *dx, *dwhh; /* dc is NULL for cells other than lstm */
+    double loss;                 /* the head's loss value               */
+    double grad_norm_before, grad_norm_after, clip_scale;
+    /* Self-check of the bookkeeping: max over t >= 1 of the relative
+     * difference between the dh0 of the one-step run at t and the dh0 of
+     * the suffix run from t (both the future part of ∂L/∂h_{t-1}): two
+     * routes through the variant to the same number. */
+    double selfcheck;
+} rb_gn_seed_result;
+
+/* Runs one seed. Returns 0, or -1 with a one-line reason in err.
+ * rb_gn_seed_result_free releases the curves. */
+int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r, char *err,
+                     size_t errlen);
+void rb_gn_seed_result_free(rb_gn_seed_result *r);
+
+/* Over seeds: geometric mean (0 if any seed is 0), min and max per k. */
+typedef struct {
+    int T, seeds;
+    double *dh, *dh_min, *dh_max, *dc, *dx, *dwhh, *dh_clipped; /* [T] by k */
+    double grad_norm_before, grad_norm_after;                    /* geo mean */
+    double grad_norm_after_max; /* the largest over seeds               */
+    double loss;                /* arithmetic mean of the loss values    */
+} rb_gn_curve;
+
+/* Seeds seed0, seed0+1, ..., seed0+seeds-1. Returns 0 or -1 with err. */
+int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_curve *out,
+                      char *err, size_t errlen);
+void rb_gn_curve_free(rb_gn_curve *c);
+
+/* Q [n][n] row-major, orthogonal: the Q factor (R with a positive diagonal,
+ * so Q is Haar-distributed) of a Gaussian matrix drawn from the rng stream
+ * (seed, stream), by modified Gram-Schmidt applied twice ("twice is
+ * enough": orthogonal to ~1e-15), in double. Returns -1 if out of memory. */
+int rb_gn_orthogonal(double *Q, int n, uint64_t seed, uint64_t stream);
+
+/* Geometric mean of v[0..n) (0 if any is 0; NaN if any is NaN or < 0). */
+double rb_gn_geomean(const double *v, int n);
+
+#endif
