@@ -84,8 +84,8 @@ static inline rb_vf rb_vf_rcp(rb_vf a)
 }
 static inline float rb_vf_reduce_add(rb_vf a)
 {
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a),
-                             _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a), hi);
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
