@@ -163,7 +163,7 @@ HAVE_GBENCH := $(if $(filter 1,$(CROSS)),,$(shell printf '\043include <benchmark
 GBENCH := $(BUILD)/rnnbench_gbench
 $(GBENCH): harness/gbench.cc $(LIB)
 	@[ "$(HAVE_GBENCH)" = 1 ] || { echo "gbench needs Google Benchmark: apt-get install libbenchmark-dev g++"; exit 1; }
-	$(Q)$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra -fopenmp $(filter -D%,$(CPPFLAGS_ALL)) $< $(LIB) -o $@ \
+	$(Q)$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra -fopenmp $(filter -D_GNU_SOURCE -DRB_HAVE_%,$(CPPFLAGS_ALL)) $< $(LIB) -o $@ \
 	    -lbenchmark -lpthread $(LDLIBS_ALL)
 	@[ "$(V)" = 1 ] || echo "  LD  $@"
 gbench: $(GBENCH)

@@ -39,6 +39,7 @@ int rb_cmd_list(int argc, char **argv);
 int rb_cmd_check(int argc, char **argv);
 int rb_cmd_run(int argc, char **argv);
 int rb_cmd_info(int argc, char **argv);
+int rb_cmd_sweep(int argc, char **argv); /* cmd_sweep.c */
 int rb_cmd_gradnorm(int argc, char **argv);
 
 #endif

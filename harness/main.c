@@ -18,6 +18,7 @@ static const command commands[] = {
     {"check", rb_cmd_check, "prove every runnable variant agrees with the double reference"},
     {"run", rb_cmd_run, "time one variant on one cell and shape; optionally save/load .npy tensors"},
     {"info", rb_cmd_info, "machine: CPU, topology, ISA, compiler, OpenMP, measured peak"},
+    {"sweep", rb_cmd_sweep, "time a grid or preset (quick, deepbench, full) into results/<host>-<date>/"},
     {"gradnorm", rb_cmd_gradnorm, "gradient norms back through time per cell and recurrent scale (CSV)"},
 };
 
@@ -43,5 +44,10 @@ int main(int argc, char **argv)
             rb_affinity_init(argc, argv);
             return commands[i].fn(argc - 2, argv + 2);
         }
-    rb_die("unknown command '%s' (commands: list check run info sweep; see rnnbench --help)", argv[1]);
+    char names[256] = "";
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        strncat(names, " ", sizeof names - strlen(names) - 1);
+        strncat(names, commands[i].name, sizeof names - strlen(names) - 1);
+    }
+    rb_die("unknown command '%s' (commands:%s; see rnnbench --help)", argv[1], names);
 }

@@ -1,0 +1,786 @@
+/*
+ * sweep.c: the grid of `rnnbench sweep` (options and presets), the work and
+ * compulsory traffic of a point, estimates, and results.csv reading and
+ * writing helpers. The command itself (timing, files, signals, progress)
+ * is cmd_sweep.c.
+ */
+#include "sweep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "tensors.h"
+
+/* ------------------------------------------------------------ variants */
+
+static int is_serial(const rb_variant *v) { return strcmp(v->parallel, "serial") == 0; }
+static int is_naive(const rb_variant *v) { return strcmp(v->name, "naive") == 0; }
+
+/* NULL when v can run at least one cell here, else why not. */
+static const char *why_not_any(const rb_variant *v)
+{
+    const char *why = "implements no cell";
+    for (int c = 0; c < RB_NCELLS; c++) {
+        if (!(v->cells & RB_CELL_BIT(c))) continue;
+        why = rb_variant_why_not(v, (rb_cell)c);
+        if (!why) return NULL;
+    }
+    return why;
+}
+
+static void note(rb_sweep_grid *g, const char *name, const char *why)
+{
+    for (int i = 0; i < g->nnotes; i++)
+        if (strncmp(g->notes[i], name, strlen(name)) == 0 && g->notes[i][strlen(name)] == ':') return;
+    if (g->nnotes < RB_SWEEP_MAXV)
+        snprintf(g->notes[g->nnotes++], sizeof g->notes[0], "%s: %s", name, why);
+}
+
+static void add_variant(rb_sweep_block *b, const rb_variant *v)
+{
+    for (int i = 0; i < b->nv; i++)
+        if (b->v[i] == v) return;
+    if (b->nv == RB_SWEEP_MAXV) rb_die("sweep: more than %d variants in one grid", RB_SWEEP_MAXV);
+    b->v[b->nv++] = v;
+}
+
+/* `best`: the fastest-by-design runnable variants: every runnable variant
+ * of the best ISA family present (avx512, else avx2, else neon), plus the
+ * library peers and, if with_naive, naive. Variants of those kinds that
+ * cannot run here are noted. */
+static void add_best(rb_sweep_grid *g, rb_sweep_block *b, int with_naive)
+{
+    static const char *const families[] = {"avx512", "avx2", "neon"};
+    const char *family = NULL;
+    for (int f = 0; f < 3 && !family; f++)
+        for (int i = 0; i < rb_variant_count(); i++) {
+            const rb_variant *v = rb_variant_at(i);
+            if (strcmp(v->isa, families[f]) == 0 && !why_not_any(v)) {
+                family = families[f];
+                break;
+            }
+        }
+    for (int i = 0; i < rb_variant_count(); i++) {
+        const rb_variant *v = rb_variant_at(i);
+        const char *why = why_not_any(v);
+        int wanted = (family && strcmp(v->isa, family) == 0) || strcmp(v->isa, "library") == 0 ||
+                     (with_naive && is_naive(v));
+        /* Say why a variant `best` would take is missing: a peer or naive,
+         * or a built variant of a preferred ISA the CPU lacks (not those
+         * of another architecture, which this build leaves out). */
+        int preferred = 0;
+        for (int f = 0; f < 3 && !(family && strcmp(families[f], family) == 0); f++)
+            preferred |= strcmp(v->isa, families[f]) == 0;
+        if (!family) preferred = 1;
+        if (why && (strcmp(v->isa, "library") == 0 || is_naive(v) || (preferred && v->ops)))
+            note(g, v->name, why);
+        if (wanted && !why) add_variant(b, v);
+    }
+}
+
+/* A preset naming a variant: added when the registry has it and it can
+ * run here, else noted. */
+static void add_named(rb_sweep_grid *g, rb_sweep_block *b, const char *name)
+{
+    const rb_variant *v = rb_variant_find(name);
+    if (!v) {
+        note(g, name, "not in this build's registry");
+        return;
+    }
+    const char *why = why_not_any(v);
+    if (why) note(g, name, why);
+    else add_variant(b, v);
+}
+
+/* --variants: names, `all` (every registry line; those that cannot run
+ * give skipped rows) and `best`. */
+static void parse_variants(rb_sweep_grid *g, rb_sweep_block *b, const char *s)
+{
+    char buf[1024];
+    if (strlen(s) >= sizeof buf) rb_die("--variants: list too long");
+    strcpy(buf, s);
+    b->nv = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcmp(tok, "all") == 0) {
+            for (int i = 0; i < rb_variant_count(); i++) add_variant(b, rb_variant_at(i));
+        } else if (strcmp(tok, "best") == 0) {
+            add_best(g, b, 1);
+        } else {
+            const rb_variant *v = rb_variant_find(tok);
+            if (!v) rb_die("sweep: unknown variant '%s' (see rnnbench list; or all, best)", tok);
+            add_variant(b, v);
+        }
+    }
+    if (b->nv == 0) rb_die("sweep: --variants %s selects no variant that can run here", s);
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static unsigned parse_cells(const char *s)
+{
+    if (strcmp(s, "all") == 0) return RB_ALL_CELLS;
+    char buf[256];
+    if (strlen(s) >= sizeof buf) rb_die("--cells: list too long");
+    strcpy(buf, s);
+    unsigned m = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        rb_cell c;
+        if (rb_cell_parse(tok, &c) != 0)
+            rb_die("sweep: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr, or all)", tok);
+        m |= RB_CELL_BIT(c);
+    }
+    if (!m) rb_die("--cells: empty list");
+    return m;
+}
+
+static unsigned parse_passes(const char *s)
+{
+    if (strcmp(s, "all") == 0) return (1u << RB_NPASSES) - 1;
+    char buf[256];
+    if (strlen(s) >= sizeof buf) rb_die("--passes: list too long");
+    strcpy(buf, s);
+    unsigned m = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        rb_pass p;
+        if (rb_pass_parse(tok, &p) != 0)
+            rb_die("sweep: unknown pass '%s' (passes: infer train bwd fwdbwd, or all)", tok);
+        m |= 1u << p;
+    }
+    if (!m) rb_die("--passes: empty list");
+    return m;
+}
+
+/* 1, 2, 4, ... below cores, then cores: a scaling curve that stays short
+ * on a 128-core node. */
+static int all_threads(int cores, int *out)
+{
+    int n = 0;
+    for (int t = 1; t < cores && n < RB_SWEEP_MAXLIST - 1; t *= 2) out[n++] = t;
+    out[n++] = cores;
+    return n;
+}
+
+static int parse_threads(const char *s, int cores, int *out)
+{
+    if (strcmp(s, "all") == 0) return all_threads(cores, out);
+    return rb_parse_int_list(s, "--threads", 1, 4096, out, RB_SWEEP_MAXLIST);
+}
+
+static int set_list(int *dst, const int *src, int n)
+{
+    memcpy(dst, src, sizeof(int) * (size_t)n);
+    return n;
+}
+#define SET(field, ...)                                                   \
+    do {                                                                  \
+        static const int v_[] = {__VA_ARGS__};                            \
+        b->n##field = set_list(b->field, v_, (int)(sizeof v_ / sizeof v_[0])); \
+    } while (0)
+
+static rb_sweep_block *new_block(rb_sweep_grid *g, const char *what)
+{
+    if (g->nblocks == RB_SWEEP_MAXBLOCKS) rb_die("internal: too many sweep blocks");
+    rb_sweep_block *b = &g->blocks[g->nblocks++];
+    memset(b, 0, sizeof *b);
+    b->what = what;
+    return b;
+}
+
+/* ------------------------------------------------------------- presets */
+
+#define P(x) (1u << (x))
+
+/* quick: what `make bench` runs. The fast variants and the peers on every
+ * cell, inference and a training step (fwdbwd), T {25,50} x N {1,16,64} x
+ * H {64,256,512}, I = H, threads 1..all cores; naive (about 50x slower)
+ * only at H = 64, T = 25. reps 3 (cmd_sweep.c). Sized by measurement on a
+ * 2-core AVX-512 VM shared with other jobs: these 1640 points took 2.3 min
+ * (load average about 3); with the train pass as well (2460 points) it
+ * took 9.2 min under a load average of 4 to 9, too close to the 10-minute
+ * budget of `make bench`, so train is left to --preset full and to grids
+ * (--passes train). --passes narrows a preset, it cannot add to it. */
+static void preset_quick(rb_sweep_grid *g)
+{
+    rb_sweep_block *b = new_block(g, "fastest-by-design variants and library peers");
+    add_best(g, b, 0);
+    b->cells = RB_ALL_CELLS;
+    b->passes = P(RB_PASS_INFER) | P(RB_PASS_FWDBWD);
+    SET(T, 25, 50);
+    SET(N, 1, 16, 64);
+    SET(H, 64, 256, 512);
+    b->nthr = all_threads(g->cores, b->thr);
+
+    b = new_block(g, "naive (the literal reference) on small shapes only");
+    add_named(g, b, "naive");
+    b->cells = RB_ALL_CELLS;
+    b->passes = P(RB_PASS_INFER) | P(RB_PASS_FWDBWD);
+    SET(T, 25);
+    SET(N, 1, 16);
+    SET(H, 64);
+    SET(thr, 1);
+}
+
+/* DeepBench (baidu-research/DeepBench, code/kernels/rnn_problems.h): the
+ * training shapes timed forward + backward (fwdbwd), the same hidden sizes
+ * and lengths with N in {1,2,4} timed as inference. DeepBench times cuDNN
+ * with CUDNN_SKIP_INPUT, so I = H here and gflops_deepbench is its count.
+ * "vanilla" is cuDNN's RNN_RELU; cuDNN's GRU is linear-before-reset. All
+ * cores, as DeepBench measures a whole device. */
+static void deepbench_pair(rb_sweep_grid *g, const char *what_train, const char *what_inf,
+                           rb_cell cell, const int *H, int nH, const int *T, int nT,
+                           const int *Ntrain, int nNtrain)
+{
+    static const int Ninf[] = {1, 2, 4};
+    for (int k = 0; k < 2; k++) {
+        rb_sweep_block *b = new_block(g, k == 0 ? what_train : what_inf);
+        add_best(g, b, 0);
+        b->cells = RB_CELL_BIT(cell);
+        b->passes = k == 0 ? P(RB_PASS_FWDBWD) : P(RB_PASS_INFER);
+        b->nH = set_list(b->H, H, nH);
+        b->nT = set_list(b->T, T, nT);
+        b->nN = k == 0 ? set_list(b->N, Ntrain, nNtrain) : set_list(b->N, Ninf, 3);
+        b->nthr = 1;
+        b->thr[0] = g->cores;
+    }
+}
+
+static void preset_deepbench(rb_sweep_grid *g)
+{
+    static const int vanH[] = {1760, 2048, 2560}, vanT[] = {50};
+    static const int lstmH[] = {512, 1024, 2048, 4096}, lstmT[] = {25};
+    static const int gruH[] = {1536, 2048, 2560, 2816}, gruT[] = {187, 375, 750, 1500};
+    static const int N4[] = {16, 32, 64, 128}, N32[] = {32};
+    deepbench_pair(g, "DeepBench training, vanilla (rnn_relu)", "DeepBench inference, vanilla (rnn_relu)",
+                   RB_RNN_RELU, vanH, 3, vanT, 1, N4, 4);
+    deepbench_pair(g, "DeepBench training, LSTM", "DeepBench inference, LSTM", RB_LSTM, lstmH, 4,
+                   lstmT, 1, N4, 4);
+    deepbench_pair(g, "DeepBench training, GRU (gru_lbr, as cuDNN)", "DeepBench inference, GRU (gru_lbr)",
+                   RB_GRU_LBR, gruH, 4, gruT, 4, N32, 1);
+}
+
+/* full: every cell, pass, runnable variant and the whole shape grid;
+ * naive only up to H = 256 (at H = 1024, N = 128, T = 100 one fwdbwd
+ * would take minutes). */
+static void preset_full(rb_sweep_grid *g)
+{
+    rb_sweep_block *b = new_block(g, "every runnable variant but naive, whole grid");
+    for (int i = 0; i < rb_variant_count(); i++) {
+        const rb_variant *v = rb_variant_at(i);
+        const char *why = why_not_any(v);
+        if (why) note(g, v->name, why);
+        else if (!is_naive(v)) add_variant(b, v);
+    }
+    b->cells = RB_ALL_CELLS;
+    b->passes = (1u << RB_NPASSES) - 1;
+    SET(T, 10, 25, 50, 100);
+    SET(N, 1, 4, 16, 64, 128);
+    SET(H, 64, 128, 256, 512, 1024);
+    b->nthr = all_threads(g->cores, b->thr);
+
+    rb_sweep_block *n = new_block(g, "naive up to H = 256");
+    add_named(g, n, "naive");
+    n->cells = b->cells;
+    n->passes = b->passes;
+    n->nT = set_list(n->T, b->T, b->nT);
+    n->nN = set_list(n->N, b->N, b->nN);
+    static const int smallH[] = {64, 128, 256};
+    n->nH = set_list(n->H, smallH, 3);
+    n->nthr = 1;
+    n->thr[0] = 1;
+}
+
+#undef SET
+
+/* ---------------------------------------------------------------- grid */
+
+void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *sp, int cores)
+{
+    memset(g, 0, sizeof *g);
+    g->cores = cores < 1 ? 1 : cores;
+    if (sp->preset) {
+        if (sp->T || sp->N || sp->I || sp->H)
+            rb_die("sweep: --preset %s fixes the shapes; --T --N --I --H go without a preset", sp->preset);
+        if (strcmp(sp->preset, "quick") == 0) preset_quick(g);
+        else if (strcmp(sp->preset, "deepbench") == 0) preset_deepbench(g);
+        else if (strcmp(sp->preset, "full") == 0) preset_full(g);
+        else rb_die("sweep: unknown preset '%s' (presets: quick deepbench full)", sp->preset);
+        g->preset = strcmp(sp->preset, "quick") == 0 ? "quick"
+                    : strcmp(sp->preset, "deepbench") == 0 ? "deepbench" : "full";
+        /* Options narrow a preset: cells and passes intersect, variants and
+         * threads replace. */
+        unsigned cells = sp->cells ? parse_cells(sp->cells) : RB_ALL_CELLS;
+        unsigned passes = sp->passes ? parse_passes(sp->passes) : (1u << RB_NPASSES) - 1;
+        int thr[RB_SWEEP_MAXLIST], nthr = sp->threads ? parse_threads(sp->threads, g->cores, thr) : 0;
+        int any = 0;
+        for (int i = 0; i < g->nblocks; i++) {
+            rb_sweep_block *b = &g->blocks[i];
+            b->cells &= cells;
+            b->passes &= passes;
+            if (sp->variants) parse_variants(g, b, sp->variants);
+            if (nthr) b->nthr = set_list(b->thr, thr, nthr);
+            any |= b->cells && b->passes;
+        }
+        if (!any) rb_die("sweep: --cells/--passes leave nothing of preset %s", g->preset);
+        return;
+    }
+    rb_sweep_block *b = new_block(g, "the grid of the options");
+    parse_variants(g, b, sp->variants ? sp->variants : "best");
+    b->cells = parse_cells(sp->cells ? sp->cells : "all");
+    b->passes = parse_passes(sp->passes ? sp->passes : "infer");
+    b->nT = rb_parse_int_list(sp->T ? sp->T : "25", "--T", 1, RB_MAX_DIM, b->T, RB_SWEEP_MAXLIST);
+    b->nN = rb_parse_int_list(sp->N ? sp->N : "16", "--N", 1, RB_MAX_DIM, b->N, RB_SWEEP_MAXLIST);
+    b->nH = rb_parse_int_list(sp->H ? sp->H : "256", "--H", 1, RB_MAX_DIM, b->H, RB_SWEEP_MAXLIST);
+    if (sp->I && strcmp(sp->I, "H") != 0)
+        b->nI = rb_parse_int_list(sp->I, "--I", 1, RB_MAX_DIM, b->I, RB_SWEEP_MAXLIST);
+    b->nthr = parse_threads(sp->threads ? sp->threads : "1", g->cores, b->thr);
+}
+
+void rb_sweep_key(const rb_sweep_point *pt, char *buf, size_t n)
+{
+    const rb_shape *s = &pt->p.s;
+    snprintf(buf, n, "%s,%s,%s,%d,%d,%d,%d,%d", pt->v->name, rb_cell_name(s->cell),
+             rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+}
+
+size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
+{
+    size_t n = 0, cap = 256;
+    rb_sweep_point *pts = malloc(cap * sizeof *pts);
+    rb_strset *seen = rb_strset_new();
+    if (!pts || !seen) rb_die("sweep: out of memory");
+    char key[256];
+    for (int bi = 0; bi < g->nblocks; bi++) {
+        const rb_sweep_block *b = &g->blocks[bi];
+        for (int c = 0; c < RB_NCELLS; c++) {
+            if (!(b->cells & RB_CELL_BIT(c))) continue;
+            for (int it = 0; it < b->nT; it++)
+            for (int in = 0; in < b->nN; in++)
+            for (int ih = 0; ih < b->nH; ih++)
+            for (int ii = 0; ii < (b->nI ? b->nI : 1); ii++)
+            for (int p = 0; p < RB_NPASSES; p++) {
+                if (!(b->passes & (1u << p))) continue;
+                for (int iv = 0; iv < b->nv; iv++)
+                for (int ik = 0; ik < b->nthr; ik++) {
+                    const rb_variant *v = b->v[iv];
+                    rb_sweep_point pt;
+                    pt.v = v;
+                    pt.pass = (rb_pass)p;
+                    pt.p.s.cell = (rb_cell)c;
+                    pt.p.s.T = b->T[it];
+                    pt.p.s.N = b->N[in];
+                    pt.p.s.H = b->H[ih];
+                    pt.p.s.I = b->nI ? b->I[ii] : b->H[ih];
+                    /* serial variants ignore the team size: one point */
+                    pt.p.threads = is_serial(v) ? 1 : b->thr[ik];
+                    rb_sweep_key(&pt, key, sizeof key);
+                    if (!rb_strset_add(seen, key)) continue;
+                    if (n == cap) {
+                        cap *= 2;
+                        rb_sweep_point *np = realloc(pts, cap * sizeof *pts);
+                        if (!np) rb_die("sweep: out of memory for %zu points", cap);
+                        pts = np;
+                    }
+                    pts[n++] = pt;
+                }
+            }
+        }
+    }
+    rb_strset_free(seen);
+    *out = pts;
+    return n;
+}
+
+static void json_int_list(FILE *f, const char *key, const int *v, int n)
+{
+    fprintf(f, "\"%s\": [", key);
+    for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+    fputc(']', f);
+}
+
+void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent)
+{
+    fprintf(f, "{\n%*s\"preset\": ", indent + 2, "");
+    if (g->preset) fprintf(f, "\"%s\"", g->preset);
+    else fputs("null", f);
+    fprintf(f, ",\n%*s\"cores\": %d,\n%*s\"rules\": \"points are the cross product of each block, "
+               "blocks in order, duplicates dropped; serial variants ignore the team size and get "
+               "one point at threads = 1; I = H where a block has no I list\",\n%*s\"blocks\": [",
+            indent + 2, "", g->cores, indent + 2, "", indent + 2, "");
+    for (int bi = 0; bi < g->nblocks; bi++) {
+        const rb_sweep_block *b = &g->blocks[bi];
+        fprintf(f, "%s\n%*s{\"what\": \"%s\", \"variants\": [", bi ? "," : "", indent + 4, "", b->what);
+        for (int i = 0; i < b->nv; i++) fprintf(f, "%s\"%s\"", i ? ", " : "", b->v[i]->name);
+        fputs("], \"cells\": [", f);
+        for (int c = 0, k = 0; c < RB_NCELLS; c++)
+            if (b->cells & RB_CELL_BIT(c)) fprintf(f, "%s\"%s\"", k++ ? ", " : "", rb_cell_name((rb_cell)c));
+        fputs("], \"passes\": [", f);
+        for (int p = 0, k = 0; p < RB_NPASSES; p++)
+            if (b->passes & (1u << p)) fprintf(f, "%s\"%s\"", k++ ? ", " : "", rb_pass_name((rb_pass)p));
+        fputs("], ", f);
+        json_int_list(f, "T", b->T, b->nT);
+        fputs(", ", f);
+        json_int_list(f, "N", b->N, b->nN);
+        fputs(", ", f);
+        if (b->nI) json_int_list(f, "I", b->I, b->nI);
+        else fputs("\"I\": \"H\"", f);
+        fputs(", ", f);
+        json_int_list(f, "H", b->H, b->nH);
+        fputs(", ", f);
+        json_int_list(f, "threads", b->thr, b->nthr);
+        fputc('}', f);
+    }
+    fprintf(f, "\n%*s],\n%*s\"left_out\": [", indent + 2, "", indent + 2, "");
+    for (int i = 0; i < g->nnotes; i++) {
+        fprintf(f, "%s\"", i ? ", " : "");
+        for (const char *c = g->notes[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') fputc('\\', f);
+            if ((unsigned char)*c >= 0x20) fputc(*c, f);
+        }
+        fputc('"', f);
+    }
+    fprintf(f, "]\n%*s}", indent, "");
+}
+
+/* ------------------------------------------------------- work, traffic */
+
+/* The pass multiplier of rb_pass_flops (1, 1, 2, 3) times DeepBench's
+ * recurrent-only count. */
+double rb_sweep_flops_deepbench(const rb_shape *s, rb_pass pass)
+{
+    return rb_pass_flops(s, pass) / rb_flops_forward(s) * rb_flops_deepbench(s);
+}
+
+static double numel(const rb_shape *s, rb_tensor_id id) { return (double)rb_tensor_numel(s, id); }
+
+/*
+ * bytes_min: the compulsory memory traffic of one pass, float32, for the
+ * roofline: every tensor the pass must read counted once, every tensor it
+ * must write counted once, as if caches were infinite within a pass and
+ * empty between passes.
+ *   parameters P = weight_ih + weight_hh + bias_ih + bias_hh
+ *   inputs     X = x + h0 (+ c0)
+ *   outputs    Y = y + hT (+ cT)
+ *   workspace  W = what BPTT needs beyond y: the G activated gates of every
+ *                  step (G*N*H*T) plus, for lstm, the cell states c_t
+ *                  (N*H*T); a variant may store more, this is the minimum
+ *   upstream   D = dy + dhT (+ dcT)
+ *   gradients  R = dx + dh0 (+ dc0) + dweight_* + dbias_*
+ *   infer  = P + X + Y
+ *   train  = P + X + Y + W                       (W written)
+ *   bwd    = P + X + y + W + D + R               (y, W read back)
+ *   fwdbwd = P + X + Y + W + (y + W) + D + R     (W written, then y and W
+ *                                                 read back; P, X once)
+ * The biases are counted in bwd too (small). arith_intensity = flops /
+ * bytes_min, the benchdnn flops of the pass.
+ */
+double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass)
+{
+    const double P = numel(s, RB_W_IH) + numel(s, RB_W_HH) + numel(s, RB_B_IH) + numel(s, RB_B_HH);
+    const double X = numel(s, RB_X) + numel(s, RB_H0) + numel(s, RB_C0);
+    const double y = numel(s, RB_Y);
+    const double Y = y + numel(s, RB_HT) + numel(s, RB_CT);
+    const double NHT = (double)s->N * s->H * s->T;
+    const double W = rb_cell_gates(s->cell) * NHT + (s->cell == RB_LSTM ? NHT : 0);
+    const double D = numel(s, RB_DY) + numel(s, RB_DHT) + numel(s, RB_DCT);
+    const double R = numel(s, RB_DX) + numel(s, RB_DH0) + numel(s, RB_DC0) + numel(s, RB_DW_IH) +
+                     numel(s, RB_DW_HH) + numel(s, RB_DB_IH) + numel(s, RB_DB_HH);
+    double e;
+    switch (pass) {
+    case RB_PASS_INFER: e = P + X + Y; break;
+    case RB_PASS_TRAIN: e = P + X + Y + W; break;
+    case RB_PASS_BWD: e = P + X + y + W + D + R; break;
+    default: e = P + X + Y + W + y + W + D + R; break;
+    }
+    return 4.0 * e;
+}
+
+/* Rough, for --dry-run and the first ETA only; the ETA corrects itself
+ * with the measured times as the sweep goes. */
+double rb_sweep_rough_gflops(const rb_variant *v, int threads)
+{
+    double gf;
+    /* one core of a 2020s server at the shapes of the quick preset */
+    if (strcmp(v->isa, "avx512") == 0) gf = 80;
+    else if (strcmp(v->isa, "avx2") == 0) gf = 50;
+    else if (strcmp(v->isa, "neon") == 0) gf = 15;
+    else if (strcmp(v->isa, "library") == 0) gf = 50;
+    else gf = is_naive(v) ? 1.5 : 3;
+    if (!is_serial(v) && threads > 1) gf *= 0.8 * threads;
+    return gf;
+}
+
+double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup)
+{
+    const double fwd = rb_flops_forward(&pt->p.s), n = reps + warmup;
+    double units; /* forward passes' worth of GEMM work rb_time_pass does */
+    switch (pt->pass) {
+    case RB_PASS_INFER: units = n + 1; break;
+    case RB_PASS_TRAIN: units = n + 1 + 2; break;
+    case RB_PASS_BWD: units = 3 * n; break;
+    default: units = 3 * n; break;
+    }
+    const double bytes = (double)rb_tset_bytes(&pt->p.s, 0);
+    return units * fwd / (rb_sweep_rough_gflops(pt->v, pt->p.threads) * 1e9) + bytes / 1e9 + 1e-3;
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+void rb_csv_field(FILE *f, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+int rb_csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *r = line, *w = line;
+    for (;;) {
+        if (n == max) return n + 1; /* too many: the caller sees count > max */
+        fields[n++] = w;
+        if (*r == '"') {
+            r++;
+            for (;;) {
+                if (*r == '\0') return -1;
+                if (*r == '"') {
+                    if (r[1] == '"') {
+                        *w++ = '"';
+                        r += 2;
+                        continue;
+                    }
+                    r++;
+                    break;
+                }
+                *w++ = *r++;
+            }
+            if (*r != ',' && *r != '\0') return -1;
+        } else {
+            while (*r && *r != ',') *w++ = *r++;
+        }
+        if (*r == '\0') {
+            *w = '\0';
+            return n;
+        }
+        r++; /* the comma */
+        *w++ = '\0';
+    }
+}
+
+/* ---------------------------------------------------------- string set */
+
+struct rb_strset {
+    char **slot;
+    size_t cap, count;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+rb_strset *rb_strset_new(void)
+{
+    rb_strset *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->cap = 1024;
+    s->slot = calloc(s->cap, sizeof *s->slot);
+    if (!s->slot) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static size_t find_slot(char *const *slot, size_t cap, const char *key)
+{
+    size_t i = (size_t)(fnv1a(key) & (cap - 1));
+    while (slot[i] && strcmp(slot[i], key) != 0) i = (i + 1) & (cap - 1);
+    return i;
+}
+
+int rb_strset_add(rb_strset *s, const char *key)
+{
+    if (2 * (s->count + 1) > s->cap) {
+        size_t ncap = s->cap * 2;
+        char **ns = calloc(ncap, sizeof *ns);
+        if (!ns) rb_die("sweep: out of memory");
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slot[i]) ns[find_slot(ns, ncap, s->slot[i])] = s->slot[i];
+        free(s->slot);
+        s->slot = ns;
+        s->cap = ncap;
+    }
+    size_t i = find_slot(s->slot, s->cap, key);
+    if (s->slot[i]) return 0;
+    s->slot[i] = strdup(key);
+    if (!s->slot[i]) rb_die("sweep: out of memory");
+    s->count++;
+    return 1;
+}
+
+int rb_strset_has(const rb_strset *s, const char *key)
+{
+    return s->slot[find_slot(s->slot, s->cap, key)] != NULL;
+}
+
+size_t rb_strset_count(const rb_strset *s) { return s->count; }
+
+void rb_strset_free(rb_strset *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->cap; i++) free(s->slot[i]);
+    free(s->slot);
+    free(s);
+}
+
+/* ---------------------------------------------------------- resume read */
+
+static int write_all_synced(const char *path, const char *data, size_t n, char *err, size_t errlen)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, data + off, n - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+long rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, int *dropped, int *truncated,
+                       char *err, size_t errlen)
+{
+    *dropped = 0;
+    *truncated = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (!repair) return 0;
+        return write_all_synced(path, RB_SWEEP_CSV_HEADER "\n", strlen(RB_SWEEP_CSV_HEADER) + 1, err,
+                                errlen) ? -1 : 0;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    buf[n] = '\0';
+
+    const size_t hlen = strlen(RB_SWEEP_CSV_HEADER);
+    char *out = malloc(n + hlen + 2);
+    if (!out) {
+        free(buf);
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    size_t on = 0;
+    long rows = 0;
+    int changed = 0;
+    char *line = buf;
+    /* the header: absent or cut short is repaired, different is refused */
+    char *nl = strchr(line, '\n');
+    if (!nl) {
+        if (n > 0 && strncmp(line, RB_SWEEP_CSV_HEADER, n) != 0) {
+            snprintf(err, errlen, "%s does not start with the results.csv header", path);
+            free(buf);
+            free(out);
+            return -1;
+        }
+        changed = 1;
+        line = buf + n;
+    } else {
+        *nl = '\0';
+        if (strcmp(line, RB_SWEEP_CSV_HEADER) != 0) {
+            snprintf(err, errlen, "%s has a different header (columns changed, or not a sweep's file)", path);
+            free(buf);
+            free(out);
+            return -1;
+        }
+        line = nl + 1;
+    }
+    memcpy(out, RB_SWEEP_CSV_HEADER "\n", hlen + 1);
+    on = hlen + 1;
+    while (*line) {
+        nl = strchr(line, '\n');
+        if (!nl) { /* no newline: the write of this row was cut short */
+            *truncated = 1;
+            (*dropped)++;
+            changed = 1;
+            break;
+        }
+        *nl = '\0';
+        size_t len = (size_t)(nl - line);
+        char *copy = strdup(line), *fld[RB_SWEEP_NCOLS + 1];
+        if (!copy) rb_die("sweep: out of memory");
+        int nf = len ? rb_csv_split(copy, fld, RB_SWEEP_NCOLS) : 0;
+        if (nf == RB_SWEEP_NCOLS) {
+            char key[512];
+            snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
+                     fld[9], fld[10], fld[12]);
+            rb_strset_add(keys, key);
+            memcpy(out + on, line, len);
+            on += len;
+            out[on++] = '\n';
+            rows++;
+        } else {
+            (*dropped)++;
+            changed = 1;
+        }
+        free(copy);
+        line = nl + 1;
+    }
+    int rc = 0;
+    if (changed && repair) rc = write_all_synced(path, out, on, err, errlen);
+    free(buf);
+    free(out);
+    return rc ? -1 : rows;
+}

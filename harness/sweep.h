@@ -1,0 +1,124 @@
+/*
+ * sweep.h: the grid of `rnnbench sweep`: which points (variant, cell, pass,
+ * shape, threads) a command line or a preset names, the work and traffic
+ * of one point, the results.csv row format and reading it back on resume.
+ *
+ * A grid is a union of blocks; each block is a cross product
+ *   cells x passes x T x N x H x I x variants x threads
+ * and the points come out in that nesting order, block after block, with
+ * duplicates (the same key in two blocks) dropped. Serial variants ignore
+ * the team size, so a block gives them one point, at threads = 1.
+ *
+ * The key of a point, which resume matches against results.csv, is
+ *   variant,cell,pass,T,N,I,H,threads
+ */
+#ifndef RB_SWEEP_H
+#define RB_SWEEP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../variants/variant.h"
+#include "run.h"
+
+#define RB_SWEEP_MAXLIST 64  /* values in one --T/--N/... list      */
+#define RB_SWEEP_MAXV 64     /* variants in one block               */
+#define RB_SWEEP_MAXBLOCKS 16
+
+/* The CSV columns, in order (the header line without the newline). */
+#define RB_SWEEP_CSV_HEADER                                                                    \
+    "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
+    "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
+    "status,binding"
+#define RB_SWEEP_NCOLS 27
+
+typedef struct {
+    const char *what;  /* one line for meta.json and --dry-run */
+    int nv;
+    const rb_variant *v[RB_SWEEP_MAXV];
+    unsigned cells;    /* RB_CELL_BIT mask */
+    unsigned passes;   /* 1u << rb_pass    */
+    int nT, T[RB_SWEEP_MAXLIST];
+    int nN, N[RB_SWEEP_MAXLIST];
+    int nH, H[RB_SWEEP_MAXLIST];
+    int nI, I[RB_SWEEP_MAXLIST]; /* nI == 0: I = H */
+    int nthr, thr[RB_SWEEP_MAXLIST];
+} rb_sweep_block;
+
+typedef struct {
+    const rb_variant *v;
+    rb_pass pass;
+    rb_problem p; /* shape (with the cell) and team size */
+} rb_sweep_point;
+
+typedef struct {
+    const char *preset; /* NULL: a grid from the options */
+    int nblocks;
+    rb_sweep_block blocks[RB_SWEEP_MAXBLOCKS];
+    int cores;          /* what "all" threads and the presets count up to */
+    /* Variants a preset or `best` left out because this build or CPU
+     * cannot run them, or that a preset names and the registry lacks:
+     * "name: reason" lines, for stderr and meta.json. */
+    int nnotes;
+    char notes[RB_SWEEP_MAXV][256];
+} rb_sweep_grid;
+
+/* The options the grid is built from (strings exactly as given; NULL where
+ * the option was not given and the default applies). */
+typedef struct {
+    const char *preset, *cells, *variants, *passes, *T, *N, *I, *H, *threads;
+} rb_sweep_spec;
+
+/* Builds the grid or dies (rb_die, exit 2) on bad input. cores >= 1. */
+void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *spec, int cores);
+/* Expands the grid into *out (malloc'ed; the caller frees); returns the
+ * count. */
+size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out);
+/* Writes the resolved grid as a JSON object (one line per block). */
+void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent);
+
+/* "variant,cell,pass,T,N,I,H,threads" */
+void rb_sweep_key(const rb_sweep_point *pt, char *buf, size_t n);
+
+/* Compulsory traffic of one pass in bytes, for the roofline (see sweep.c
+ * for the exact rule), float32. */
+double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass);
+/* The pass multiplier applied to the DeepBench count. */
+double rb_sweep_flops_deepbench(const rb_shape *s, rb_pass pass);
+
+/* Rough GFLOP/s of a variant on `threads` threads, for estimates only. */
+double rb_sweep_rough_gflops(const rb_variant *v, int threads);
+/* Estimated seconds of one point with `reps` timed and `warmup` untimed
+ * passes (rb_time_pass's extra passes included, plus set-up). */
+double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup);
+
+/* Writes s as one CSV field: quoted when it holds a comma, quote or
+ * newline; newlines become spaces (a row is always one line). */
+void rb_csv_field(FILE *f, const char *s);
+/* Splits one CSV line (no newline) into at most max fields, in place
+ * (quotes removed, "" unescaped); returns the count, or -1 when a quote is
+ * not closed. */
+int rb_csv_split(char *line, char **fields, int max);
+
+/* A set of strings (the keys already in results.csv). */
+typedef struct rb_strset rb_strset;
+rb_strset *rb_strset_new(void);
+/* Returns 1 if added, 0 if it was there. */
+int rb_strset_add(rb_strset *s, const char *key);
+int rb_strset_has(const rb_strset *s, const char *key);
+size_t rb_strset_count(const rb_strset *s);
+void rb_strset_free(rb_strset *s);
+
+/* Reads DIR/results.csv for resume: checks the header, drops a truncated
+ * last line (no newline) and any row that does not have RB_SWEEP_NCOLS
+ * fields, and adds each kept row's key to keys. With repair, a file that
+ * lost lines is rewritten (temporary file, fsync, rename) and a missing
+ * file is created with the header; without, nothing is written. Returns
+ * the number of rows kept, or -1 with a one-line reason in err; *dropped
+ * gets the number of lines dropped, *truncated 1 if the last line was cut
+ * short. */
+long rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, int *dropped,
+                       int *truncated, char *err, size_t errlen);
+
+#endif
