@@ -65,4 +65,19 @@ split_results() {
     for f in variants parallel_variants cells passes; do
         tr ' ' '\n' < "$2/$f.txt" | sed '/^$/d' | sort | tr '\n' ' ' > "$2/$f.tmp"; mv "$2/$f.tmp" "$2/$f.txt"
     done
+    # Per panel, the curves that exist, as name:index where index is the
+    # variant's place in variants.txt (its colour in every figure): a panel
+    # then plots only what was measured.
+    local i v prefix cell pass
+    for prefix in h peak t k; do
+        for cell in $(cat "$2/cells.txt"); do
+            for pass in $(cat "$2/passes.txt"); do
+                i=0
+                for v in $(cat "$2/variants.txt"); do
+                    i=$((i + 1))
+                    [ -s "$2/${prefix}_${cell}_${pass}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
+                done > "$2/${prefix}_${cell}_${pass}.list"
+            done
+        done
+    done
 }

@@ -29,8 +29,7 @@ gp() { gnuplot "${common[@]}" "$@"; }
 gp -e "shape='$(cat "$data/shape_h.txt")'" "$here/gp/gflops_vs_h.gp"
 gp -e "shape='$(cat "$data/shape_peak.txt")'" "$here/gp/pct_peak.gp"
 gp -e "shape='$(cat "$data/shape_t.txt")'" "$here/gp/step_time.gp"
-pindex=$(for p in $pvars; do i=1; for v in $vars; do [ "$v" = "$p" ] && echo -n "$i "; i=$((i + 1)); done; done)
-[ -n "$pvars" ] && gp -e "pvariants='$pvars'" -e "pindex='$pindex'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
+[ -n "$pvars" ] && gp -e "pvariants='$pvars'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
 gp -e "peak=$META_PEAK_ALL" -e "peak_core=$META_PEAK_CORE" -e "bw=$META_BW" "$here/gp/roofline.gp"
 
 echo "plots: written to $dir:"

@@ -1,8 +1,6 @@
 # scaling.gp: speedup over 1 thread and parallel efficiency against the
 # thread count, for the parallel variants, with the ideal line. One column
 # per cell; top row speedup, bottom row efficiency; first pass listed.
-# pindex: the position of each parallel variant in `variants`, so a variant
-# keeps its colour across figures.
 load style
 nc = words(cells)
 pass = word(passes, 1)
@@ -20,10 +18,13 @@ do for [fmt in "png pdf"] {
         set yrange [0:*]
         if (row * c > 1) { unset key } else { set key }
         # t1: the 1-thread time of the file, read by stats.
-        plot for [v = 1:words(pvariants)] \
-            f = sprintf("%s/k_%s_%s_%s.dat", data, word(cells, c), pass, word(pvariants, v)) \
-            f using 1:(t1 = (column(1) == 1 ? column(2) : t1), row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
-            title word(pvariants, v) lc rgb vcolor(word(pindex, v) + 0) pt (word(pindex, v) % 7) + 1, \
+        # Only the parallel variants measured in this panel.
+        cl = ""
+        do for [w in curves("k", word(cells, c), pass)] { if (strstrt(" ".pvariants." ", " ".cname(w)." ") > 0) { cl = cl." ".w } }
+        plot for [w in cl] \
+            sprintf("%s/k_%s_%s_%s.dat", data, word(cells, c), pass, cname(w)) \
+            using 1:(t1 = (column(1) == 1 ? column(2) : t1), row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
+            title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
             (row == 1 ? x : 1) title "ideal" dt 2 lc rgb "#888888" with lines
     } }
     unset multiplot

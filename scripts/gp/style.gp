@@ -12,5 +12,9 @@ set pointsize 0.6
 # every panel and figure.
 palette_colors = "#1f77b4 #d62728 #2ca02c #ff7f0e #9467bd #8c564b #e377c2 #17becf #7f7f7f #bcbd22 #000000 #aec7e8"
 vcolor(i) = word(palette_colors, (i - 1) % 12 + 1)
+# A panel's curves come as "name:index" words (see lib-results.sh).
+cname(w) = w[1:strstrt(w, ":") - 1]
+cidx(w) = int(w[strstrt(w, ":") + 1:])
+curves(prefix, cell, pass) = system(sprintf("cat %s/%s_%s_%s.list 2>/dev/null", data, prefix, cell, pass))
 # begin_figure(name, width_in, height_in) is done by each script with:
 #   do for [fmt in "png pdf"] { set terminal ...; set output ... }
