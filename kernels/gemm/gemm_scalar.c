@@ -1,0 +1,40 @@
+/*
+ * gemm_scalar.c: the scalar engine of gemm.h. Packing is a plain copy of
+ * op(B) as [K][Ncols]; the product is three loops. Portable and obviously
+ * right: the reference every vectorized engine is tested against.
+ */
+#include <string.h>
+
+#include "gemm.h"
+
+static size_t scalar_packed_floats(int K, int Ncols) { return (size_t)K * (size_t)Ncols; }
+
+static void scalar_pack_b(int K, int Ncols, const float *B, int ldb, int b_trans, float *Bp)
+{
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < Ncols; j++)
+            Bp[(size_t)k * Ncols + j] = b_trans ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+}
+
+static void scalar_run(int M, int j0, int j1, int K, const float *A, int lda, int a_trans,
+                       const float *Bp, int Ncols, float *C, int ldc, int accumulate)
+{
+    for (int m = 0; m < M; m++) {
+        float *c = C + (size_t)m * ldc;
+        if (!accumulate) memset(c + j0, 0, sizeof(float) * (size_t)(j1 - j0));
+        for (int k = 0; k < K; k++) {
+            const float a = a_trans ? A[(size_t)k * lda + m] : A[(size_t)m * lda + k];
+            const float *b = Bp + (size_t)k * Ncols;
+            for (int j = j0; j < j1; j++) c[j] += a * b[j];
+        }
+    }
+}
+
+const rb_gemm rb_gemm_scalar = {
+    .name = "scalar_1x1",
+    .mr = 1,
+    .nr = 1,
+    .packed_floats = scalar_packed_floats,
+    .pack_b = scalar_pack_b,
+    .run = scalar_run,
+};

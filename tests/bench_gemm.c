@@ -1,0 +1,230 @@
+/*
+ * bench_gemm.c: single-thread speed of an rb_gemm engine on the shapes an
+ * LSTM layer (T = 50, N = 64, I = H = 512) feeds it. Not a cmocka test (the
+ * name keeps it out of the Makefile's tests/test_*.c rule); build it by hand
+ * after `make`:
+ *
+ *   gcc -std=c11 -O2 -fopenmp -D_GNU_SOURCE tests/bench_gemm.c \
+ *       build/librnnbench.a -o build/bench_gemm -lm
+ *   taskset -c 1 build/bench_gemm [isa [seconds per shape [shape index]]]
+ *   (isa avx512, 1 s, every shape by default)
+ *
+ * Three figures per shape, because the 2-core VM this was tuned on is
+ * shared: other tenants take the core away (wall time lies) and the clock
+ * moves between ~3.2 and ~4 GHz (GFLOP/s moves with it).
+ *   eff     FLOPs per core cycle (Linux perf cycle counter of this thread)
+ *           over the FLOPs per cycle of the register-only FMA probe of
+ *           kernels/peak.h measured the same way: the fraction of peak,
+ *           independent of the clock and of time stolen by others.
+ *   GFLOP/s 2*M*Ncols*K (the GEMM count of EQUATIONS.md) over this
+ *           thread's CPU time; median and best of the timed batches.
+ * Without access to the cycle counter (perf_event_paranoid) eff is n/a.
+ * Operands hold deterministic values in (-1, 1); one warm-up batch, then
+ * batches of calls (~3 ms each) until the time per shape is spent. run()
+ * includes packing A; "+pack_b" rows also pack op(B) on every call, as the
+ * weight-gradient product must.
+ */
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../harness/cpu.h"
+#include "../kernels/gemm/gemm.h"
+#include "../kernels/peak.h"
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The core-cycle counter of this thread, -1 if the kernel refuses it. */
+static int cycles_fd = -1;
+
+static void cycles_open(void)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = PERF_TYPE_HARDWARE;
+    a.config = PERF_COUNT_HW_CPU_CYCLES;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    cycles_fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
+}
+
+static double cycles_now(void)
+{
+    uint64_t v = 0;
+    if (cycles_fd < 0 || read(cycles_fd, &v, sizeof v) != (ssize_t)sizeof v) return 0;
+    return (double)v;
+}
+
+static float *alloc_fill(size_t n, unsigned seed)
+{
+    float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    unsigned s = seed * 2654435761u + 1u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = (float)((double)(s >> 8) / (double)(1u << 24) * 2.0 - 1.0);
+    }
+    return p;
+}
+
+typedef struct {
+    const char *what;
+    int M, Ncols, K, a_trans, b_trans, pack_each_call;
+} shape;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The FMA probe for this ISA; NULL for scalar (its probe lives in
+ * harness/sysinfo.c, which would pull hwloc into this link). */
+static double (*probe_for(const char *isa))(long)
+{
+#if defined(__x86_64__)
+    if (strcmp(isa, "avx2") == 0) return rb_peak_fma_flops__avx2;
+    if (strcmp(isa, "avx512") == 0) return rb_peak_fma_flops__avx512;
+#endif
+#if defined(__aarch64__)
+    if (strcmp(isa, "neon") == 0) return rb_peak_fma_flops__neon;
+#endif
+    (void)isa;
+    return NULL;
+}
+
+/* Peak FLOPs per cycle (best of 20 probe runs of ~10 ms) and GFLOP/s. */
+static void probe_peak(double (*probe)(long), double *flop_per_cycle, double *gflops)
+{
+    *flop_per_cycle = *gflops = 0;
+    if (!probe) return;
+    long iters = 1000;
+    for (;;) {
+        double t0 = cpu_s();
+        probe(iters);
+        if (cpu_s() - t0 > 0.01) break;
+        iters *= 2;
+    }
+    for (int r = 0; r < 20; r++) {
+        double c0 = cycles_now(), t0 = cpu_s();
+        double f = probe(iters);
+        double c = cycles_now() - c0, t = cpu_s() - t0;
+        if (c > 0 && f / c > *flop_per_cycle) *flop_per_cycle = f / c;
+        if (f / t * 1e-9 > *gflops) *gflops = f / t * 1e-9;
+    }
+}
+
+static double g_peak_fpc; /* probe FLOPs per cycle, 0 if unknown */
+
+static void bench(const rb_gemm *g, const shape *s, double seconds)
+{
+    const int M = s->M, N = s->Ncols, K = s->K;
+    /* op(A) is M x K: stored [M][K] (lda = K) or [K][M] (lda = M). */
+    const int lda = s->a_trans ? M : K;
+    const int ldb = s->b_trans ? K : N;
+    float *A = alloc_fill((size_t)M * K, 1);
+    float *B = alloc_fill((size_t)K * N, 2);
+    float *C = alloc_fill((size_t)M * N, 3);
+    float *Bp = alloc_fill(g->packed_floats(K, N) + 1, 4);
+    g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+
+    const double flop = 2.0 * M * N * K;
+    int calls = 1; /* per batch: ~3 ms, long enough for both clocks */
+    for (;;) {
+        double t0 = cpu_s();
+        for (int c = 0; c < calls; c++) {
+            if (s->pack_each_call) g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+            g->run(M, 0, N, K, A, lda, s->a_trans, Bp, N, C, N, 0);
+        }
+        if (cpu_s() - t0 > 3e-3 || calls > (1 << 20)) break;
+        calls *= 2;
+    }
+    enum { MAXB = 2000 };
+    static double rate[MAXB], fpc[MAXB];
+    int nb = 0;
+    const double t_end = cpu_s() + seconds;
+    while (nb < MAXB && (nb < 5 || cpu_s() < t_end)) {
+        double c0 = cycles_now(), t0 = cpu_s();
+        for (int c = 0; c < calls; c++) {
+            if (s->pack_each_call) g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+            g->run(M, 0, N, K, A, lda, s->a_trans, Bp, N, C, N, 0);
+        }
+        double cyc = cycles_now() - c0, t = cpu_s() - t0;
+        rate[nb] = flop * calls / t * 1e-9;
+        fpc[nb] = cyc > 0 ? flop * calls / cyc : 0;
+        nb++;
+    }
+    qsort(rate, (size_t)nb, sizeof rate[0], cmp_double);
+    qsort(fpc, (size_t)nb, sizeof fpc[0], cmp_double);
+    char eff[32] = "n/a";
+    if (g_peak_fpc > 0 && fpc[nb / 2] > 0)
+        snprintf(eff, sizeof eff, "%5.1f%%", 100.0 * fpc[nb / 2] / g_peak_fpc);
+    printf("%-36s M=%-4d N=%-4d K=%-4d  eff %s  %6.1f GFLOP/s median, %6.1f best (%d x %d calls)\n",
+           s->what, M, N, K, eff, rate[nb / 2], rate[nb - 1], nb, calls);
+
+    if (s->pack_each_call) { /* packing speed on its own */
+        double t0 = cpu_s();
+        int reps = 0;
+        do {
+            g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+            reps++;
+        } while (cpu_s() - t0 < 0.2);
+        double t = (cpu_s() - t0) / reps;
+        printf("%-36s %.3f ms per pack_b (%.1f GB/s read)\n", "  pack_b alone", t * 1e3,
+               (double)K * N * sizeof(float) / t * 1e-9);
+    }
+    free(A);
+    free(B);
+    free(C);
+    free(Bp);
+}
+
+int main(int argc, char **argv)
+{
+    const char *isa = argc > 1 ? argv[1] : "avx512";
+    const double seconds = argc > 2 ? atof(argv[2]) : 1.0;
+    const int only = argc > 3 ? atoi(argv[3]) : -1;
+    const rb_gemm *g = rb_gemm_for_isa(isa);
+    rb_isa id;
+    if (!g || rb_isa_parse(isa, &id) != 0) {
+        fprintf(stderr, "no %s engine in this build\n", isa);
+        return 1;
+    }
+    if (!rb_cpu_has_hw(id)) {
+        fprintf(stderr, "this CPU cannot run %s\n", isa);
+        return 1;
+    }
+    cycles_open();
+    double peak_gflops;
+    probe_peak(probe_for(isa), &g_peak_fpc, &peak_gflops);
+    printf("engine %s (MR %d x NR %d), 1 thread; FMA probe: %.1f FLOP/cycle%s, %.1f GFLOP/s best\n",
+           g->name, g->mr, g->nr, g_peak_fpc, cycles_fd < 0 ? " (no cycle counter)" : "",
+           peak_gflops);
+    const shape shapes[] = {
+        {"1 fwd step h*U^T (b_trans)", 64, 2048, 512, 0, 1, 0},
+        {"2 input proj x*W^T (b_trans)", 3200, 2048, 512, 0, 1, 0},
+        {"3 bwd dh = dG*U", 64, 512, 2048, 0, 0, 0},
+        {"4 dW = dG^T*X (a_trans) +pack_b", 2048, 512, 3200, 1, 0, 1},
+        {"4 dW = dG^T*X (a_trans) prepacked", 2048, 512, 3200, 1, 0, 0},
+        {"5 gemv-like M=1", 1, 1024, 256, 0, 1, 0},
+        {"5 small batch M=4", 4, 1024, 256, 0, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (only < 0 || (size_t)only == i) bench(g, &shapes[i], seconds);
+    return 0;
+}

@@ -1,0 +1,463 @@
+/*
+ * test_gemm.c: every vectorized rb_gemm engine of this build against the
+ * scalar one (kernels/gemm/gemm.h).
+ *
+ * Each case packs op(B) with both engines, runs both on the same operands
+ * and compares in double: |got - ref| <= 1e-5 * sqrt(K) * max|ref| (the
+ * float error of a K-term sum grows like sqrt(K) times its scale; the
+ * engines sum in different orders, so bit equality is not expected). C sits
+ * in a larger buffer (whole rows of ldc floats plus guards before and
+ * after) where every float outside [0,M) x [j0,j1) holds a canary, checked
+ * bit for bit. With accumulate = 0 the range is filled with NaN first, so
+ * a read of C shows. pack_b must not write past packed_floats either.
+ *
+ * Sizes: M, Ncols and K each over 1, 2, W-1, W, W+1, MR-1, MR, MR+1,
+ * 2*NR+3, 37 and 100 of the engine (the vector and register tile edges),
+ * each triple with all 8 combinations of a_trans, b_trans, accumulate;
+ * the column range cycles over [0, N) and, where N > NR, [NR, N) and
+ * [0, NR); leading dimensions cycle between minimal and padded.
+ * Separately: sizes past the KC/MC blocking (heap scratch, several K
+ * slices), K = 0, concurrent calls from OpenMP threads on disjoint column
+ * and row ranges, the ISA lookup, and a test that the checker itself fails
+ * on one perturbed element, a NaN and a touched canary.
+ *
+ * An engine the build lacks or the CPU cannot run is skipped (reported as
+ * skipped, not passed). cmocka is x86-only here; the NEON engine was run
+ * through these same tests under qemu-aarch64 with a minimal stand-in for
+ * the cmocka macros.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../harness/cpu.h"
+#include "../kernels/gemm/gemm.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static uint32_t rng_next(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s;
+}
+
+/* Uniform in (-1, 1), never exactly 0. */
+static float rng_float(uint32_t *s)
+{
+    return (float)(((double)(rng_next(s) >> 8) + 0.5) / (double)(1u << 24) * 2.0 - 1.0);
+}
+
+static float *xmalloc(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    assert_non_null(p);
+    return p;
+}
+
+/* A float no engine computes by accident: a quiet NaN with a payload that
+ * no arithmetic produces; its bit pattern is what is checked. */
+static const uint32_t CANARY_BITS = 0x7fe5c3e1u;
+
+static float canary(void)
+{
+    float f;
+    memcpy(&f, &CANARY_BITS, sizeof f);
+    return f;
+}
+
+static int is_canary(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u == CANARY_BITS;
+}
+
+/* C lives at buf + GUARD, rows of ldc floats, M rows, then GUARD more. */
+enum { GUARD = 64 };
+
+typedef struct {
+    int M, N, K, j0, j1, lda, ldb, ldc;
+    double max_abs, max_rel_to_scale, tol;
+    int failed;    /* elements out of tolerance plus canaries overwritten */
+    long bad_index; /* the first of them, as an offset from C (may be < 0) */
+    char why[160];
+} cmp_result;
+
+/* The checker: 0 if got agrees with ref in [0,M) x [j0,j1) within tolerance
+ * and every float of got's buffer outside that range is still the canary. */
+static int compare_c(const float *got_buf, const float *ref_buf, int M, int j0, int j1, int K,
+                     int ldc, cmp_result *r)
+{
+    const float *got = got_buf + GUARD, *ref = ref_buf + GUARD;
+    double scale = 0;
+    for (int m = 0; m < M; m++)
+        for (int j = j0; j < j1; j++) scale = fmax(scale, fabs((double)ref[(size_t)m * ldc + j]));
+    r->tol = 1e-5 * sqrt((double)(K > 1 ? K : 1)) * scale;
+    r->max_abs = 0;
+    r->failed = 0;
+    r->bad_index = 0;
+    r->why[0] = 0;
+    for (int m = 0; m < M; m++) {
+        for (int j = j0; j < j1; j++) {
+            const size_t i = (size_t)m * ldc + j;
+            const double d = fabs((double)got[i] - (double)ref[i]);
+            if (!(d <= r->tol)) { /* NaN fails too */
+                if (r->failed++ == 0) {
+                    r->bad_index = (long)i;
+                    snprintf(r->why, sizeof r->why, "C[%d][%d] = %.9g, scalar %.9g, |d| %.3g > tol %.3g",
+                             m, j, (double)got[i], (double)ref[i], d, r->tol);
+                }
+            }
+            if (d > r->max_abs || d != d) r->max_abs = d;
+        }
+    }
+    r->max_rel_to_scale = scale > 0 ? r->max_abs / scale : r->max_abs;
+    const size_t total = (size_t)GUARD * 2 + (size_t)M * ldc;
+    for (size_t t = 0; t < total; t++) {
+        const long i = (long)t - GUARD; /* index relative to C */
+        const int inside = i >= 0 && i < (long)M * ldc && (int)(i % ldc) >= j0 && (int)(i % ldc) < j1;
+        if (!inside && !is_canary(got_buf[t])) {
+            if (r->failed++ == 0) {
+                r->bad_index = i;
+                snprintf(r->why, sizeof r->why, "canary at offset %ld from C (row %ld col %ld) overwritten",
+                         i, i >= 0 ? i / ldc : -1L, i >= 0 ? i % ldc : i);
+            }
+        }
+    }
+    return r->failed == 0 ? 0 : -1;
+}
+
+typedef struct {
+    int a_trans, b_trans, accumulate;
+    int pad_a, pad_b, pad_c; /* extra leading-dimension floats */
+} case_opts;
+
+/* One product with engine g and with the scalar engine; returns the compare
+ * status and fills r. Buffers of C are allocated with canaries. */
+static int run_case(const rb_gemm *g, int M, int N, int K, int j0, int j1, case_opts o,
+                    uint32_t seed, cmp_result *r)
+{
+    const int lda = (o.a_trans ? M : K) + o.pad_a;
+    const int ldb = (o.b_trans ? K : N) + o.pad_b;
+    const int ldc = N + o.pad_c;
+    const size_t na = (size_t)(o.a_trans ? K : M) * lda;
+    const size_t nb = (size_t)(o.b_trans ? N : K) * ldb;
+    const size_t nc = (size_t)GUARD * 2 + (size_t)M * ldc;
+    float *A = xmalloc(na), *B = xmalloc(nb);
+    float *Cg = xmalloc(nc), *Cr = xmalloc(nc);
+    uint32_t s = seed;
+    for (size_t i = 0; i < na; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < nb; i++) B[i] = rng_float(&s);
+    for (size_t i = 0; i < nc; i++) Cg[i] = canary();
+    for (int m = 0; m < M; m++)
+        for (int j = j0; j < j1; j++)
+            Cg[GUARD + (size_t)m * ldc + j] = o.accumulate ? rng_float(&s) : NAN;
+    memcpy(Cr, Cg, nc * sizeof(float));
+    if (!o.accumulate) /* the scalar engine ignores C too, but keep its buffer clean */
+        for (int m = 0; m < M; m++)
+            for (int j = j0; j < j1; j++) Cr[GUARD + (size_t)m * ldc + j] = 0.0f;
+
+    /* Packed buffers get a canary tail: pack_b must stay within packed_floats. */
+    const size_t pg = g->packed_floats(K, N), pr = rb_gemm_scalar.packed_floats(K, N);
+    float *Bpg = xmalloc(pg + 16), *Bpr = xmalloc(pr);
+    for (size_t i = 0; i < pg + 16; i++) Bpg[i] = canary();
+    g->pack_b(K, N, B, ldb, o.b_trans, Bpg);
+    rb_gemm_scalar.pack_b(K, N, B, ldb, o.b_trans, Bpr);
+    int pack_ok = 1;
+    for (size_t i = pg; i < pg + 16; i++) pack_ok &= is_canary(Bpg[i]);
+
+    g->run(M, j0, j1, K, A, lda, o.a_trans, Bpg, N, Cg + GUARD, ldc, o.accumulate);
+    rb_gemm_scalar.run(M, j0, j1, K, A, lda, o.a_trans, Bpr, N, Cr + GUARD, ldc, o.accumulate);
+
+    *r = (cmp_result){.M = M, .N = N, .K = K, .j0 = j0, .j1 = j1, .lda = lda, .ldb = ldb, .ldc = ldc};
+    int rc = compare_c(Cg, Cr, M, j0, j1, K, ldc, r);
+    if (!pack_ok) {
+        rc = -1;
+        snprintf(r->why, sizeof r->why, "pack_b wrote past packed_floats(%d, %d) = %zu", K, N, pg);
+    }
+    free(A);
+    free(B);
+    free(Cg);
+    free(Cr);
+    free(Bpg);
+    free(Bpr);
+    return rc;
+}
+
+static void report_failure(const rb_gemm *g, const cmp_result *r, case_opts o)
+{
+    print_error("%s: M=%d N=%d K=%d j=[%d,%d) a_trans=%d b_trans=%d accumulate=%d lda=%d ldb=%d "
+                "ldc=%d: %s (max |d| %.3g, tol %.3g)\n",
+                g->name, r->M, r->N, r->K, r->j0, r->j1, o.a_trans, o.b_trans, o.accumulate, r->lda,
+                r->ldb, r->ldc, r->why, r->max_abs, r->tol);
+}
+
+/* ------------------------------------------------- which engines exist */
+
+typedef struct {
+    const char *isa;
+    rb_isa id;
+} engine_ref;
+
+/* The engine for isa, or skip() when the build lacks it or the CPU cannot
+ * run it. */
+static const rb_gemm *engine_or_skip(const engine_ref *e)
+{
+    const rb_gemm *g = rb_gemm_for_isa(e->isa);
+    if (!g) {
+        print_message("%s: not in this build\n", e->isa);
+        skip();
+    }
+    if (!rb_cpu_has_hw(e->id)) {
+        print_message("%s: this CPU cannot run it\n", e->isa);
+        skip();
+    }
+    return g;
+}
+
+/* --------------------------------------------------------------- tests */
+
+/* The edge sizes of an engine: vector width W (its ISA's), tile MR x NR. */
+static int edge_sizes(const rb_gemm *g, int W, int *out)
+{
+    const int cand[] = {1, 2, W - 1, W, W + 1, g->mr - 1, g->mr, g->mr + 1, 2 * g->nr + 3, 37, 100};
+    int n = 0;
+    for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+        if (cand[i] < 1) continue;
+        int dup = 0;
+        for (int k = 0; k < n; k++) dup |= out[k] == cand[i];
+        if (!dup) out[n++] = cand[i];
+    }
+    return n;
+}
+
+static int width_of(const char *isa)
+{
+    if (strcmp(isa, "avx512") == 0) return 16;
+    if (strcmp(isa, "avx2") == 0) return 8;
+    if (strcmp(isa, "neon") == 0) return 4;
+    return 1;
+}
+
+static void test_edges(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    int sz[16];
+    const int ns = edge_sizes(g, width_of(e->isa), sz);
+    int cases = 0, failed = 0;
+    uint32_t seed = 12345;
+    for (int im = 0; im < ns; im++)
+        for (int in = 0; in < ns; in++)
+            for (int ik = 0; ik < ns; ik++)
+                for (int flags = 0; flags < 8; flags++) {
+                    const int M = sz[im], N = sz[in], K = sz[ik];
+                    case_opts o = {.a_trans = flags & 1, .b_trans = (flags >> 1) & 1,
+                                   .accumulate = (flags >> 2) & 1,
+                                   /* leading dimensions: minimal or padded, varied */
+                                   .pad_a = (im + ik + flags) % 3 == 0 ? 0 : 3,
+                                   .pad_b = (in + ik + flags) % 3 == 1 ? 0 : 5,
+                                   .pad_c = (im + in + flags) % 3 == 2 ? 0 : 7};
+                    /* Column ranges: all, and when there are two panels or
+                     * more, from the second panel on and the first alone
+                     * (one of the three per case, cycled, to bound time). */
+                    int j0 = 0, j1 = N;
+                    if (N > g->nr) {
+                        const int pick = (im + in + ik + flags) % 3;
+                        if (pick == 1) j0 = g->nr;
+                        if (pick == 2) j1 = g->nr;
+                    }
+                    cmp_result r;
+                    cases++;
+                    if (run_case(g, M, N, K, j0, j1, o, seed++, &r) != 0) {
+                        if (failed < 10) report_failure(g, &r, o);
+                        failed++;
+                    }
+                }
+    print_message("%s: %d cases, %d failed\n", g->name, cases, failed);
+    assert_int_equal(failed, 0);
+}
+
+/* Past the blocking: M > MC (heap scratch, several A blocks), K > KC (several
+ * K slices, the later ones adding to C), column tails, both layouts. */
+static void test_blocking(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int shapes[][3] = {
+        {257, 2 * 32 + 5, 1100}, {1000, 3 * 48 + 7, 530}, {64, 2048 / 16, 2048}, {3, 70, 777}};
+    int failed = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int flags = 0; flags < 8; flags++) {
+            case_opts o = {.a_trans = flags & 1, .b_trans = (flags >> 1) & 1,
+                           .accumulate = (flags >> 2) & 1, .pad_a = 1, .pad_b = 2, .pad_c = 3};
+            const int N = shapes[s][1];
+            const int j0 = (flags & 1) && N > g->nr ? g->nr : 0;
+            cmp_result r;
+            if (run_case(g, shapes[s][0], N, shapes[s][2], j0, N, o, 777u + (uint32_t)flags, &r) != 0) {
+                report_failure(g, &r, o);
+                failed++;
+            }
+        }
+    assert_int_equal(failed, 0);
+}
+
+/* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
+static void test_k_zero(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    for (int acc = 0; acc < 2; acc++) {
+        case_opts o = {.accumulate = acc, .pad_c = 2};
+        cmp_result r;
+        const int rc = run_case(g, 5, 2 * g->nr + 3, 0, g->nr, 2 * g->nr + 3, o, 99, &r);
+        if (rc != 0) report_failure(g, &r, o);
+        assert_int_equal(rc, 0);
+    }
+}
+
+/* run() from several OpenMP threads at once, each on its own slice of C
+ * (columns split at multiples of NR, or rows): the result must be the
+ * single-threaded one, which catches shared scratch. */
+static void test_concurrent(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int M = 150, N = 8 * g->nr + 5, K = 300, ldc = N;
+    uint32_t s = 4242;
+    float *A = xmalloc((size_t)M * K), *B = xmalloc((size_t)K * N);
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
+    float *Bp = xmalloc(g->packed_floats(K, N));
+    g->pack_b(K, N, B, N, 0, Bp);
+    float *C1 = xmalloc((size_t)M * N), *C2 = xmalloc((size_t)M * N), *C3 = xmalloc((size_t)M * N);
+    g->run(M, 0, N, K, A, K, 0, Bp, N, C1, ldc, 0);
+    const int panels = (N + g->nr - 1) / g->nr;
+#pragma omp parallel for schedule(static, 1) num_threads(4)
+    for (int p = 0; p < panels; p++) {
+        const int j0 = p * g->nr, j1 = j0 + g->nr < N ? j0 + g->nr : N;
+        g->run(M, j0, j1, K, A, K, 0, Bp, N, C2, ldc, 0);
+    }
+    /* Row slices of 2*MR: every row meets the same tile size as in the
+     * single call, hence the same summation order. */
+    const int rows = 2 * g->mr;
+#pragma omp parallel for schedule(static, 1) num_threads(4)
+    for (int m0 = 0; m0 < M; m0 += rows) {
+        const int mm = M - m0 < rows ? M - m0 : rows;
+        g->run(mm, 0, N, K, A + (size_t)m0 * K, K, 0, Bp, N, C3 + (size_t)m0 * ldc, ldc, 0);
+    }
+    /* Same engine, same blocking per element: bit-identical. */
+    assert_memory_equal(C1, C2, (size_t)M * N * sizeof(float));
+    assert_memory_equal(C1, C3, (size_t)M * N * sizeof(float));
+    free(A);
+    free(B);
+    free(Bp);
+    free(C1);
+    free(C2);
+    free(C3);
+}
+
+/* The checker has teeth: one element off by 20 tolerances, one NaN, one
+ * canary touched, each must fail; the untouched copy must pass. */
+static void test_checker_fails(void **state)
+{
+    (void)state;
+    const int M = 9, N = 21, K = 64, ldc = 24, j0 = 0, j1 = N;
+    const size_t nc = (size_t)GUARD * 2 + (size_t)M * ldc;
+    float *ref = xmalloc(nc), *got = xmalloc(nc);
+    uint32_t s = 7;
+    for (size_t i = 0; i < nc; i++) ref[i] = canary();
+    for (int m = 0; m < M; m++)
+        for (int j = j0; j < j1; j++) ref[GUARD + (size_t)m * ldc + j] = rng_float(&s) * 4.0f;
+    cmp_result r;
+    memcpy(got, ref, nc * sizeof(float));
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), 0);
+
+    const size_t at = GUARD + (size_t)4 * ldc + 13;
+    got[at] += (float)(20.0 * r.tol);
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), -1);
+    assert_int_equal(r.failed, 1);
+    assert_int_equal(r.bad_index, 4 * ldc + 13);
+
+    memcpy(got, ref, nc * sizeof(float));
+    got[at] = NAN;
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), -1);
+
+    memcpy(got, ref, nc * sizeof(float));
+    got[GUARD + (size_t)2 * ldc + N] = 0.0f; /* just past j1 in row 2 */
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), -1);
+
+    memcpy(got, ref, nc * sizeof(float));
+    got[GUARD - 1] = 0.0f; /* just before C */
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), -1);
+    assert_int_equal(r.bad_index, -1);
+
+    /* And a perturbation just inside the tolerance passes: the bound is the
+     * stated one, not looser. */
+    memcpy(got, ref, nc * sizeof(float));
+    compare_c(got, ref, M, j0, j1, K, ldc, &r);
+    got[at] += (float)(0.5 * r.tol);
+    assert_int_equal(compare_c(got, ref, M, j0, j1, K, ldc, &r), 0);
+    free(ref);
+    free(got);
+}
+
+/* The lookup and each engine's description. */
+static void test_lookup(void **state)
+{
+    (void)state;
+    assert_ptr_equal(rb_gemm_for_isa("scalar"), &rb_gemm_scalar);
+    assert_null(rb_gemm_for_isa("sse9"));
+    assert_null(rb_gemm_for_isa(NULL));
+    const char *isas[] = {"avx2", "avx512", "neon"};
+    for (size_t i = 0; i < 3; i++) {
+        const rb_gemm *g = rb_gemm_for_isa(isas[i]);
+        if (!g) continue;
+        assert_int_equal(strncmp(g->name, isas[i], strlen(isas[i])), 0);
+        assert_int_equal(g->name[strlen(isas[i])], '_');
+        assert_true(g->mr >= 1);
+        assert_true(g->nr >= 1 && g->nr % width_of(isas[i]) == 0);
+        assert_true(g->packed_floats(7, 2 * g->nr + 1) >= (size_t)7 * (2 * g->nr + 1));
+        assert_int_equal(g->packed_floats(7, 2 * g->nr + 1) % (size_t)g->nr, 0);
+    }
+#if defined(__x86_64__)
+    assert_ptr_equal(rb_gemm_for_isa("avx2"), &rb_gemm_avx2);
+    assert_ptr_equal(rb_gemm_for_isa("avx512"), &rb_gemm_avx512);
+    assert_null(rb_gemm_for_isa("neon"));
+#endif
+#if defined(__aarch64__)
+    assert_ptr_equal(rb_gemm_for_isa("neon"), &rb_gemm_neon);
+    assert_null(rb_gemm_for_isa("avx2"));
+#endif
+}
+
+static engine_ref e_avx2 = {"avx2", RB_ISA_AVX2};
+static engine_ref e_avx512 = {"avx512", RB_ISA_AVX512};
+static engine_ref e_neon = {"neon", RB_ISA_NEON};
+
+/* One test per engine and check, named "edges__avx512" etc. so a failure or a
+ * skip says which engine. */
+#define ENGINE_TEST(fn, e) {#fn "__" #e, fn, NULL, NULL, &e_##e}
+#define ENGINE_TESTS(e)                                                                     \
+    ENGINE_TEST(test_edges, e), ENGINE_TEST(test_blocking, e), ENGINE_TEST(test_k_zero, e), \
+        ENGINE_TEST(test_concurrent, e)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checker_fails),
+        cmocka_unit_test(test_lookup),
+        ENGINE_TESTS(avx2),
+        ENGINE_TESTS(avx512),
+        ENGINE_TESTS(neon),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
