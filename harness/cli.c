@@ -105,6 +105,35 @@ int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *ou
     return n;
 }
 
+int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)
+{
+    int n = 0;
+    if (strcmp(s, "all") == 0) {
+        for (int c = 0; c < RB_NCELLS && n < max; c++) out[n++] = (rb_cell)c;
+        return n;
+    }
+    char buf[256];
+    if (strlen(s) >= sizeof buf) rb_die("%s: cell list too long", cmd);
+    strcpy(buf, s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == max) rb_die("%s: more than %d cells", cmd, max);
+        if (rb_cell_parse(tok, &out[n]) != 0)
+            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr, or all)", cmd, tok);
+        n++;
+    }
+    if (n == 0) rb_die("%s: empty cell list", cmd);
+    return n;
+}
+
+unsigned rb_parse_cell_mask(const char *s, const char *cmd)
+{
+    rb_cell cells[64];
+    unsigned m = 0;
+    int n = rb_parse_cells(s, cmd, cells, 64);
+    for (int i = 0; i < n; i++) m |= RB_CELL_BIT(cells[i]);
+    return m;
+}
+
 double rb_now_sec(void)
 {
     struct timespec ts;

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "../kernels/rnn.h"
+
 typedef struct {
     const char *name;   /* without the leading "--" */
     const char *arg;    /* metavariable, or NULL for a flag */
@@ -32,6 +34,12 @@ long rb_parse_long(const char *s, const char *what, long lo, long hi);
 uint64_t rb_parse_u64(const char *s, const char *what);
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);
+
+/* Splits a comma list of cell names ("all" for every cell) into out, in the
+ * order given (at most max); dies naming cmd on an unknown or empty list. */
+int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max);
+/* The same as a mask of RB_CELL_BIT(c). */
+unsigned rb_parse_cell_mask(const char *s, const char *cmd);
 
 double rb_now_sec(void);
 

@@ -115,13 +115,8 @@ int rb_cmd_check(int argc, char **argv)
         }
     }
     if (csel) {
-        snprintf(buf, sizeof buf, "%s", csel);
-        for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
-            rb_cell c;
-            if (rb_cell_parse(tok, &c) != 0)
-                rb_die("check: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", tok);
-            use_c[c] = 1;
-        }
+        const unsigned mask = rb_parse_cell_mask(csel, "check");
+        for (int c = 0; c < RB_NCELLS; c++) use_c[c] = (mask & RB_CELL_BIT(c)) != 0;
     }
 
     int all_ok = vmath_section(quick ? RB_VMATH_STRIDE_EMULATED : RB_VMATH_STRIDE_DEFAULT);

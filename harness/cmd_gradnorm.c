@@ -78,20 +78,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
 
     /* Cells. */
     rb_cell cells[16];
-    int ncells = 0;
-    {
-        char buf[256];
-        const char *s = OPT("cell")->value;
-        if (strlen(s) >= sizeof buf) rb_die("gradnorm: --cell: list too long");
-        strcpy(buf, s);
-        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (ncells == 16) rb_die("gradnorm: --cell: more than 16 values");
-            if (rb_cell_parse(tok, &cells[ncells]) != 0)
-                rb_die("gradnorm: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", tok);
-            ncells++;
-        }
-        if (ncells == 0) rb_die("gradnorm: --cell: empty list");
-    }
+    const int ncells = rb_parse_cells(OPT("cell")->value, "gradnorm", cells, 16);
     double rho[MAX_RHO];
     const int nrho = parse_double_list(OPT("rho")->value, "--rho", 0, 100, rho, MAX_RHO);
 

@@ -121,23 +121,6 @@ static void parse_variants(rb_sweep_grid *g, rb_sweep_block *b, const char *s)
 
 /* ---------------------------------------------------------------- lists */
 
-static unsigned parse_cells(const char *s)
-{
-    if (strcmp(s, "all") == 0) return RB_ALL_CELLS;
-    char buf[256];
-    if (strlen(s) >= sizeof buf) rb_die("--cells: list too long");
-    strcpy(buf, s);
-    unsigned m = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        rb_cell c;
-        if (rb_cell_parse(tok, &c) != 0)
-            rb_die("sweep: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr, or all)", tok);
-        m |= RB_CELL_BIT(c);
-    }
-    if (!m) rb_die("--cells: empty list");
-    return m;
-}
-
 static unsigned parse_passes(const char *s)
 {
     if (strcmp(s, "all") == 0) return (1u << RB_NPASSES) - 1;
@@ -313,7 +296,7 @@ void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *sp, int cores)
                     : strcmp(sp->preset, "deepbench") == 0 ? "deepbench" : "full";
         /* Options narrow a preset: cells and passes intersect, variants and
          * threads replace. */
-        unsigned cells = sp->cells ? parse_cells(sp->cells) : RB_ALL_CELLS;
+        unsigned cells = sp->cells ? rb_parse_cell_mask(sp->cells, "sweep") : RB_ALL_CELLS;
         unsigned passes = sp->passes ? parse_passes(sp->passes) : (1u << RB_NPASSES) - 1;
         int thr[RB_SWEEP_MAXLIST], nthr = sp->threads ? parse_threads(sp->threads, g->cores, thr) : 0;
         int any = 0;
@@ -330,7 +313,7 @@ void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *sp, int cores)
     }
     rb_sweep_block *b = new_block(g, "the grid of the options");
     parse_variants(g, b, sp->variants ? sp->variants : "best");
-    b->cells = parse_cells(sp->cells ? sp->cells : "all");
+    b->cells = rb_parse_cell_mask(sp->cells ? sp->cells : "all", "sweep");
     b->passes = parse_passes(sp->passes ? sp->passes : "infer");
     b->nT = rb_parse_int_list(sp->T ? sp->T : "25", "--T", 1, RB_MAX_DIM, b->T, RB_SWEEP_MAXLIST);
     b->nN = rb_parse_int_list(sp->N ? sp->N : "16", "--N", 1, RB_MAX_DIM, b->N, RB_SWEEP_MAXLIST);
