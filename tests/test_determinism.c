@@ -1,0 +1,157 @@
+/*
+ * test_determinism.c: what the README promises about reproducibility.
+ *
+ * 1. Every runnable variant gives bit-identical outputs and gradients from
+ *    run to run at a given thread count (parallel ones at 2 and 3 threads).
+ * 2. Against the serial variant of the same vectorized ISA: omp_hidden gives
+ *    the same bits at every thread count (threads split columns; every
+ *    element is summed in the same order). omp_batch gives the same bits at
+ *    1 thread only: at more threads the batch split changes which rows fall
+ *    in the GEMM engine's row tail (fewer than MR rows), which sums in a
+ *    different order. Its difference is printed; agreement within the
+ *    tolerance model is what test_agree proves.
+ * Shapes with uneven splits (N and H not multiples of the thread count or
+ * of the vector width) so that every tail path is compared.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../harness/tensors.h"
+#include "../variants/variant.h"
+
+static const rb_shape shapes[] = {
+    {RB_LSTM, 5, 7, 19, 37},
+    {RB_GRU, 4, 5, 33, 70},
+    {RB_GRU_LBR, 3, 9, 8, 17},
+    {RB_RNN_TANH, 6, 3, 65, 129},
+    {RB_RNN_RELU, 2, 1, 3, 5},
+};
+
+/* Runs training forward + backward; returns a malloc'ed copy of every
+ * output and gradient, concatenated. */
+static float *run_all(const rb_variant *v, const rb_shape *s, int threads, size_t *len)
+{
+    char err[256];
+    rb_tset ts;
+    assert_int_equal(rb_tset_alloc(&ts, s, err, sizeof err), 0);
+    rb_tset_init(&ts, 5);
+    rb_problem p = {*s, threads};
+    void *plan = v->ops->plan_create(&p, err, sizeof err);
+    assert_non_null(plan);
+    void *ws = rb_alloc(v->ops->workspace_bytes(&p));
+    assert_non_null(ws);
+    v->ops->set_params(plan, &ts.t);
+    v->ops->forward(plan, &ts.t, ws);
+    v->ops->backward(plan, &ts.t, ws);
+    size_t n = 0;
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        rb_tensor_role r = rb_tensor_role_of((rb_tensor_id)id);
+        if (ts.t.t[id] && (r == RB_ROLE_OUTPUT || r == RB_ROLE_GRAD)) n += rb_tensor_numel(s, (rb_tensor_id)id);
+    }
+    float *out = malloc(n * sizeof(float)), *q = out;
+    assert_non_null(out);
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        rb_tensor_role r = rb_tensor_role_of((rb_tensor_id)id);
+        if (!ts.t.t[id] || (r != RB_ROLE_OUTPUT && r != RB_ROLE_GRAD)) continue;
+        size_t k = rb_tensor_numel(s, (rb_tensor_id)id);
+        memcpy(q, ts.t.t[id], k * sizeof(float));
+        q += k;
+    }
+    rb_free(ws);
+    v->ops->plan_destroy(plan);
+    rb_tset_free(&ts);
+    *len = n;
+    return out;
+}
+
+static void test_run_to_run(void **state)
+{
+    (void)state;
+    int checked = 0;
+    for (int i = 0; i < rb_variant_count(); i++) {
+        const rb_variant *v = rb_variant_at(i);
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            if (rb_variant_why_not(v, shapes[k].cell)) continue;
+            const int max_t = rb_variant_is_parallel(v) ? 3 : 1;
+            for (int th = (max_t > 1 ? 2 : 1); th <= max_t; th++) {
+                size_t n1, n2;
+                float *a = run_all(v, &shapes[k], th, &n1);
+                float *b = run_all(v, &shapes[k], th, &n2);
+                assert_int_equal(n1, n2);
+                if (memcmp(a, b, n1 * sizeof(float)) != 0) {
+                    print_error("%s %s threads=%d: two runs differ\n", v->name, rb_cell_name(shapes[k].cell), th);
+                    fail();
+                }
+                free(a);
+                free(b);
+                checked++;
+            }
+        }
+    }
+    assert_true(checked > 0);
+}
+
+/* The serial, omp_batch and omp_hidden variants of each vectorized ISA. */
+static void test_same_bits_as_serial(void **state)
+{
+    (void)state;
+    const char *isas[] = {"avx2", "avx512", "neon"};
+    int compared = 0;
+    for (size_t a = 0; a < sizeof isas / sizeof isas[0]; a++) {
+        const rb_variant *base = rb_variant_find(isas[a]);
+        if (!base || rb_variant_why_not(base, RB_LSTM)) continue;
+        char name[64];
+        const char *strategies[] = {"omp_batch", "omp_hidden"};
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            size_t n0;
+            float *ref = run_all(base, &shapes[k], 1, &n0);
+            for (size_t s = 0; s < 2; s++) {
+                snprintf(name, sizeof name, "%s_%s", isas[a], strategies[s]);
+                const rb_variant *v = rb_variant_find(name);
+                if (!v || rb_variant_why_not(v, shapes[k].cell)) continue;
+                for (int th = 1; th <= 3; th++) {
+                    size_t n;
+                    float *got = run_all(v, &shapes[k], th, &n);
+                    assert_int_equal(n, n0);
+                    double max_rel = 0;
+                    size_t ndiff = 0;
+                    for (size_t i = 0; i < n; i++)
+                        if (memcmp(&got[i], &ref[i], sizeof(float)) != 0) {
+                            ndiff++;
+                            double d = (double)got[i] - ref[i], r = ref[i] != 0 ? ref[i] : 1;
+                            if (d / r > max_rel || -d / r > max_rel) max_rel = d / r > 0 ? d / r : -d / r;
+                        }
+                    const int must_match = th == 1 || s == 1; /* omp_hidden: always */
+                    if (must_match && ndiff) {
+                        print_error("%s at %d threads differs from %s in %zu elements (%s)\n", name, th,
+                                    isas[a], ndiff, rb_cell_name(shapes[k].cell));
+                        fail();
+                    }
+                    if (th > 1)
+                        print_message("%s threads=%d %s: %zu of %zu elements differ from %s, max rel %.2g\n",
+                                      name, th, rb_cell_name(shapes[k].cell), ndiff, n, isas[a], max_rel);
+                    free(got);
+                    compared++;
+                }
+            }
+            free(ref);
+        }
+    }
+    if (compared == 0) skip();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_run_to_run),
+        cmocka_unit_test(test_same_bits_as_serial),
+    };
+    return cmocka_run_group_tests_name("determinism", tests, NULL, NULL);
+}
