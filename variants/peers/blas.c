@@ -26,10 +26,17 @@
  *   dbias = column sums of dA (lbr dbias_hh n rows: of dAhn).
  *
  * Parallelism: inside OpenBLAS only (openblas_set_num_threads(threads)
- * before every call); the element-wise pass is serial. Everything in
+ * before every call); the element-wise pass is serial. Placement: when
+ * OpenMP binds threads (rnnbench's default, OMP_PLACES=cores), the calling
+ * thread is bound to place 0, and Debian's pthread OpenBLAS creates its
+ * workers with that same one-core mask: they would all share one core.
+ * So each worker i is bound to place i+1, the placement an OpenMP team of
+ * the same size gets (place_openblas_workers). Everything in
  * forward/backward is timed; scratch buffers are allocated in plan_create.
  */
 #include <math.h>
+#include <omp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +48,29 @@
 #include <cblas.h>
 #undef I
 
-/* OpenBLAS extension; declared here in case cblas.h is another vendor's. */
+/* OpenBLAS extensions; declared here in case cblas.h is another vendor's.
+ * openblas_setaffinity's index n-1 is the caller, 0..n-2 its workers. */
 void openblas_set_num_threads(int num_threads);
+int openblas_setaffinity(int thread_idx, size_t cpusetsize, cpu_set_t *cpu_set);
+
+/* Bind OpenBLAS's workers like an OpenMP team: worker i on place i+1.
+ * Nothing to do when OpenMP does not bind (no places). */
+static void place_openblas_workers(int threads)
+{
+    const int places = omp_get_num_places();
+    if (places <= 0 || omp_get_proc_bind() == omp_proc_bind_false) return;
+    for (int i = 0; i + 1 < threads; i++) {
+        const int place = (i + 1) % places;
+        int ids[256];
+        const int n = omp_get_place_num_procs(place);
+        if (n <= 0 || n > 256) continue;
+        omp_get_place_proc_ids(place, ids);
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int k = 0; k < n; k++) CPU_SET(ids[k], &set);
+        openblas_setaffinity(i, sizeof set, &set);
+    }
+}
 
 typedef struct {
     rb_problem p;
@@ -115,6 +143,7 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
         return NULL;
     }
     openblas_set_num_threads(p->threads);
+    place_openblas_workers(p->threads);
     return q;
 }
 
