@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,6 +104,21 @@ static void fmt_duration(double s, char *buf, size_t n)
     else if (s < 90) snprintf(buf, n, "%.0f s", s);
     else if (s < 5400) snprintf(buf, n, "%.1f min", s / 60);
     else snprintf(buf, n, "%.1f hours", s / 3600);
+}
+
+/* One sweep at a time per directory: a second one (say a --resume started
+ * while the first is still finishing its last point) would write the same
+ * points twice. flock is released when the process exits, however it
+ * exits, so a crash leaves no stale lock. */
+static void lock_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) rb_die("sweep: cannot create %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        rb_die("sweep: %s is in use by another running sweep; wait for it to finish or stop it first", dir);
+    /* fd stays open: the lock lives as long as this process. */
 }
 
 /* mkdir -p */
@@ -605,6 +621,7 @@ int rb_cmd_sweep(int argc, char **argv)
     rb_strset *done = rb_strset_new();
     char err[512], key[256], path[4200];
     if (resume && !dry) {
+        lock_dir(resume);
         int dropped, truncated;
         snprintf(path, sizeof path, "%s/results.csv", resume);
         long rows = rb_sweep_csv_load(path, done, 1, &dropped, &truncated, err, sizeof err);
@@ -692,6 +709,7 @@ int rb_cmd_sweep(int argc, char **argv)
         if (exists(dir, "meta.json") || exists(dir, "results.csv"))
             rb_die("sweep: %s already holds a sweep (resume it with --resume %s, or pick another --out)", dir, dir);
         if (make_dirs(dir) != 0) rb_die("sweep: cannot create %s: %s", dir, strerror(errno));
+        lock_dir(dir);
     }
 
     fprintf(stderr, "sweep: measuring this machine's peak and bandwidth (about 1 s)\n");

@@ -218,6 +218,13 @@ static void test_interrupt_and_resume(void **state)
         lines = count_lines(csv);
     }
     assert_true(lines >= 2);
+    /* while it runs, a second sweep on the same directory is refused */
+    {
+        char a[700], e[4096];
+        snprintf(a, sizeof a, "sweep --resume %s", dir);
+        assert_int_equal(run(a, e, sizeof e), 2);
+        assert_non_null(strstr(e, "in use by another running sweep"));
+    }
     kill(pid, SIGINT);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
