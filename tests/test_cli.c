@@ -17,73 +17,50 @@
 
 #include <cmocka.h>
 
+#include "cli_run.h"
+
 #include "../harness/npy.h"
 
-#ifndef RB_BIN
-#error "RB_BIN must name the rnnbench binary"
-#endif
 
 static char tmpdir[256];
 
-/* Runs `rnnbench args`, returns the exit status; stderr and stdout captured. */
+/* Runs `rnnbench args`; stderr into err, stdout into out when given. */
 static int run(const char *args, char *err, size_t errlen, char *out, size_t outlen)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr >%s/stdout", RB_BIN, args, tmpdir, tmpdir);
-    int st = system(cmd);
     char path[512];
-    FILE *f;
-    snprintf(path, sizeof path, "%s/stderr", tmpdir);
-    f = fopen(path, "r");
-    size_t n = f ? fread(err, 1, errlen - 1, f) : 0;
-    err[n] = 0;
-    if (f) fclose(f);
+    snprintf(path, sizeof path, "%s/stdout", tmpdir);
+    int st = rb_cli_run(args, path, err, errlen);
     if (out) {
-        snprintf(path, sizeof path, "%s/stdout", tmpdir);
-        f = fopen(path, "r");
-        n = f ? fread(out, 1, outlen - 1, f) : 0;
-        out[n] = 0;
-        if (f) fclose(f);
+        char *o = rb_cli_slurp(path);
+        snprintf(out, outlen, "%s", o ? o : "");
+        free(o);
     }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return st;
 }
 
-/* One line, prefixed, non-zero exit (not a signal), and it says `word`. */
-static void expect_error(const char *args, const char *word)
-{
-    char err[4096];
-    int st = run(args, err, sizeof err, NULL, 0);
-    print_message("rnnbench %s -> %d: %s", args, st, err);
-    assert_true(st != 0 && st < 128);
-    assert_int_equal(strncmp(err, "rnnbench: ", 10), 0);
-    char *nl = strchr(err, '\n');
-    assert_non_null(nl);
-    assert_true(nl[1] == '\0'); /* exactly one line */
-    assert_non_null(strstr(err, word));
-}
 
 static void test_bad_names(void **state)
 {
     (void)state;
-    expect_error("frobnicate", "unknown command");
-    expect_error("run --cell lstn", "unknown cell");
-    expect_error("run --variant fastest", "unknown variant");
-    expect_error("run --pass sideways", "unknown pass");
-    expect_error("run --bogus 3", "unknown option");
-    expect_error("check --cell xyz", "unknown cell");
-    expect_error("run --T", "needs a value");
+    rb_cli_expect_error("frobnicate", "unknown command");
+    rb_cli_expect_error("run --cell lstn", "unknown cell");
+    rb_cli_expect_error("run --variant fastest", "unknown variant");
+    rb_cli_expect_error("run --pass sideways", "unknown pass");
+    rb_cli_expect_error("run --bogus 3", "unknown option");
+    rb_cli_expect_error("check --cell xyz", "unknown cell");
+    rb_cli_expect_error("run --T", "needs a value");
 }
 
 static void test_bad_sizes(void **state)
 {
     (void)state;
-    expect_error("run --T 0", "out of range");
-    expect_error("run --N -3", "out of range");
-    expect_error("run --H abc", "not an integer");
-    expect_error("run --I 12x", "not an integer");
-    expect_error("run --H 99999999999999999999", "not an integer");
-    expect_error("run --threads 0", "out of range");
-    expect_error("run --T 16000000 --N 4096 --I 4096 --H 4096", "GiB");
+    rb_cli_expect_error("run --T 0", "out of range");
+    rb_cli_expect_error("run --N -3", "out of range");
+    rb_cli_expect_error("run --H abc", "not an integer");
+    rb_cli_expect_error("run --I 12x", "not an integer");
+    rb_cli_expect_error("run --H 99999999999999999999", "not an integer");
+    rb_cli_expect_error("run --threads 0", "out of range");
+    rb_cli_expect_error("run --T 16000000 --N 4096 --I 4096 --H 4096", "GiB");
 }
 
 static void write_npy(const char *name, const float *data, int nd, size_t d0, size_t d1, size_t d2)
@@ -137,31 +114,31 @@ static void test_bad_files(void **state)
 
     /* sizes on the command line must match the files */
     snprintf(args, sizeof args, "%s --T 3", load());
-    expect_error(args, "does not match");
+    rb_cli_expect_error(args, "does not match");
 
     /* a weight of the wrong shape */
     float w[30] = {0};
     write_npy("weight_hh", w, 2, 6, 5, 0);
-    expect_error(load(), "shape");
+    rb_cli_expect_error(load(), "shape");
     write_valid_inputs();
 
     /* lstm needs c0, which is absent */
     snprintf(args, sizeof args, "run --cell lstm --reps 1 --load %s/in", tmpdir);
-    expect_error(args, "c0");
+    rb_cli_expect_error(args, "c0");
 
     /* NaN and Inf in inputs */
     float h[15] = {0};
     h[7] = NAN;
     write_npy("h0", h, 2, 3, 5, 0);
-    expect_error(load(), "NaN");
+    rb_cli_expect_error(load(), "NaN");
     h[7] = INFINITY;
     write_npy("h0", h, 2, 3, 5, 0);
-    expect_error(load(), "Inf");
+    rb_cli_expect_error(load(), "Inf");
     write_valid_inputs();
 
     /* malformed files */
     write_raw("bias_ih", "not a numpy file at all", 23);
-    expect_error(load(), "magic");
+    rb_cli_expect_error(load(), "magic");
     write_valid_inputs();
     const char be[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '>f4', 'fortran_order': False, 'shape': (5,), }";
     char hdr[128 + 20];
@@ -170,14 +147,14 @@ static void test_bad_files(void **state)
     hdr[127] = '\n';
     memset(hdr + 128, 0, 20);
     write_raw("bias_ih", hdr, sizeof hdr);
-    expect_error(load(), "big-endian");
+    rb_cli_expect_error(load(), "big-endian");
     write_valid_inputs();
     write_raw("bias_ih", hdr, 100); /* truncated header */
-    expect_error(load(), "bias_ih");
+    rb_cli_expect_error(load(), "bias_ih");
     write_valid_inputs();
 
     /* missing directory */
-    expect_error("run --load /nonexistent/dir", "x.npy");
+    rb_cli_expect_error("run --load /nonexistent/dir", "x.npy");
 }
 
 static int count_files(const char *dir)

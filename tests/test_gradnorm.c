@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "cli_run.h"
+
 #include "../harness/gradnorm.h"
 
 #ifndef RB_BIN
@@ -143,21 +145,6 @@ static void test_clip_library(void **state)
 }
 
 /* Runs `rnnbench args`; stdout to a file; returns the exit status. */
-static int run(const char *args, const char *out, char *err, size_t errlen)
-{
-    char cmd[2048], errpath[] = "/tmp/rb_gradnorm_errXXXXXX";
-    int fd = mkstemp(errpath);
-    assert_true(fd >= 0);
-    close(fd);
-    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", RB_BIN, args, out ? out : "/dev/null", errpath);
-    int st = system(cmd);
-    FILE *f = fopen(errpath, "r");
-    size_t n = f ? fread(err, 1, errlen - 1, f) : 0;
-    err[n] = 0;
-    if (f) fclose(f);
-    unlink(errpath);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static const char *const header =
     "cell,rho,k,dh_norm,dh_min,dh_max,dc_norm,dx_norm,dwhh_step_norm,dh_norm_clipped,"
@@ -186,7 +173,7 @@ static void test_clip_csv(void **state)
     assert_true(fd >= 0);
     close(fd);
     const double C = 1.0;
-    assert_int_equal(run("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out, err,
+    assert_int_equal(rb_cli_run("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out, err,
                          sizeof err),
                      0);
     FILE *f = fopen(out, "r");
@@ -315,38 +302,26 @@ static void test_orthogonal(void **state)
     free(Q);
 }
 
-static void expect_error(const char *args, const char *word)
-{
-    char err[4096];
-    int st = run(args, NULL, err, sizeof err);
-    print_message("rnnbench %s -> %d: %s", args, st, err);
-    assert_int_equal(st, 2);
-    assert_int_equal(strncmp(err, "rnnbench: ", 10), 0);
-    char *nl = strchr(err, '\n');
-    assert_non_null(nl);
-    assert_true(nl[1] == '\0');
-    assert_non_null(strstr(err, word));
-}
 
 static void test_bad_input(void **state)
 {
     (void)state;
-    expect_error("gradnorm --cell lstn", "unknown cell");
-    expect_error("gradnorm --rho 0.5,abc", "not a finite number");
-    expect_error("gradnorm --rho -1", "out of range");
-    expect_error("gradnorm --rho nan", "not a finite number");
-    expect_error("gradnorm --rho ,", "empty list");
-    expect_error("gradnorm --T 0", "out of range");
-    expect_error("gradnorm --seeds 0", "out of range");
-    expect_error("gradnorm --variant fastest", "unknown variant");
-    expect_error("gradnorm --loss most", "unknown --loss");
-    expect_error("gradnorm --head tanh", "unknown --head");
-    expect_error("gradnorm --K 1", "out of range");
-    expect_error("gradnorm --clip 0", "out of range");
-    expect_error("gradnorm --clip x", "not a finite number");
-    expect_error("gradnorm --forget-bias 1e999", "not a finite number");
-    expect_error("gradnorm --out /nonexistent/dir/g.csv --T 2 --seeds 1", "cannot write");
-    expect_error("gradnorm --bogus 3", "unknown option");
+    rb_cli_expect_error("gradnorm --cell lstn", "unknown cell");
+    rb_cli_expect_error("gradnorm --rho 0.5,abc", "not a finite number");
+    rb_cli_expect_error("gradnorm --rho -1", "out of range");
+    rb_cli_expect_error("gradnorm --rho nan", "not a finite number");
+    rb_cli_expect_error("gradnorm --rho ,", "empty list");
+    rb_cli_expect_error("gradnorm --T 0", "out of range");
+    rb_cli_expect_error("gradnorm --seeds 0", "out of range");
+    rb_cli_expect_error("gradnorm --variant fastest", "unknown variant");
+    rb_cli_expect_error("gradnorm --loss most", "unknown --loss");
+    rb_cli_expect_error("gradnorm --head tanh", "unknown --head");
+    rb_cli_expect_error("gradnorm --K 1", "out of range");
+    rb_cli_expect_error("gradnorm --clip 0", "out of range");
+    rb_cli_expect_error("gradnorm --clip x", "not a finite number");
+    rb_cli_expect_error("gradnorm --forget-bias 1e999", "not a finite number");
+    rb_cli_expect_error("gradnorm --out /nonexistent/dir/g.csv --T 2 --seeds 1", "cannot write");
+    rb_cli_expect_error("gradnorm --bogus 3", "unknown option");
 }
 
 int main(void)

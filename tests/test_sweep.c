@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "cli_run.h"
+
 #include "../harness/sweep.h"
 
 #ifndef RB_BIN
@@ -34,32 +36,13 @@
 
 static char tmpdir[256];
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
 
-/* Runs `rnnbench args`; returns the exit status; stderr in err. */
+/* Runs `rnnbench args`: stdout kept in tmpdir/stdout, stderr in err. */
 static int run(const char *args, char *err, size_t errlen)
 {
-    char cmd[4096], path[512];
-    snprintf(cmd, sizeof cmd, "%s %s 2>%s/stderr >%s/stdout", RB_BIN, args, tmpdir, tmpdir);
-    int st = system(cmd);
-    snprintf(path, sizeof path, "%s/stderr", tmpdir);
-    char *e = slurp(path);
-    snprintf(err, errlen, "%s", e ? e : "");
-    free(e);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    char out[512];
+    snprintf(out, sizeof out, "%s/stdout", tmpdir);
+    return rb_cli_run(args, out, err, errlen);
 }
 
 /* Every data row's key (variant,cell,pass,T,N,I,H,threads); asserts the
@@ -68,7 +51,7 @@ static int csv_keys(const char *dir, rb_strset *keys)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    char *text = slurp(path);
+    char *text = rb_cli_slurp(path);
     assert_non_null(text);
     char *save = NULL, *line = strtok_r(text, "\n", &save);
     assert_non_null(line);
@@ -164,7 +147,7 @@ static void test_tiny_sweep(void **state)
 
     char path[600];
     snprintf(path, sizeof path, "%s/meta.json", dir);
-    char *meta = slurp(path);
+    char *meta = rb_cli_slurp(path);
     assert_non_null(meta);
     const char *need[] = {"\"argv\": [", "\"git_commit\":", "\"date\":", "\"env\":", "\"OMP_PLACES\"",
                           "\"flop_counts\":", "\"pct_peak_rule\":", "\"bytes_min_rule\":", "\"grid\":",
@@ -186,7 +169,7 @@ static void test_tiny_sweep(void **state)
 
 static int count_lines(const char *path)
 {
-    char *t = slurp(path);
+    char *t = rb_cli_slurp(path);
     if (!t) return 0;
     int n = 0;
     for (char *c = t; *c; c++) n += *c == '\n';
@@ -228,7 +211,7 @@ static void test_interrupt_and_resume(void **state)
     kill(pid, SIGINT);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
-    char *err = slurp(errpath);
+    char *err = rb_cli_slurp(errpath);
     print_message("interrupted sweep: %s", err);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 130);
@@ -276,7 +259,7 @@ static void test_truncated_line_repaired(void **state)
     /* cut the last row in half, as a crash in mid-write would */
     struct stat sb;
     assert_int_equal(stat(csv, &sb), 0);
-    char *text = slurp(csv);
+    char *text = rb_cli_slurp(csv);
     size_t len = strlen(text);
     char *last = text + len - 1;
     while (last > text && last[-1] != '\n') last--;
@@ -292,34 +275,22 @@ static void test_truncated_line_repaired(void **state)
     assert_int_equal(csv_rows(dir), 4);
 }
 
-static void expect_error(const char *args, const char *word)
-{
-    char err[4096];
-    int st = run(args, err, sizeof err);
-    print_message("rnnbench %s -> %d: %s", args, st, err);
-    assert_int_equal(st, 2);
-    assert_int_equal(strncmp(err, "rnnbench: ", 10), 0);
-    char *nl = strchr(err, '\n');
-    assert_non_null(nl);
-    assert_true(nl[1] == '\0');
-    assert_non_null(strstr(err, word));
-}
 
 static void test_bad_input(void **state)
 {
     (void)state;
     char args[600];
-    expect_error("sweep --preset quik --dry-run", "unknown preset");
-    expect_error("sweep --variants fastest --dry-run", "unknown variant");
-    expect_error("sweep --variants naive --cells lstn --dry-run", "unknown cell");
-    expect_error("sweep --variants naive --passes sideways --dry-run", "unknown pass");
-    expect_error("sweep --variants naive --T 0 --dry-run", "out of range");
-    expect_error("sweep --variants naive --H 8x --dry-run", "not an integer");
-    expect_error("sweep --preset quick --H 64 --dry-run", "fixes the shapes");
+    rb_cli_expect_error("sweep --preset quik --dry-run", "unknown preset");
+    rb_cli_expect_error("sweep --variants fastest --dry-run", "unknown variant");
+    rb_cli_expect_error("sweep --variants naive --cells lstn --dry-run", "unknown cell");
+    rb_cli_expect_error("sweep --variants naive --passes sideways --dry-run", "unknown pass");
+    rb_cli_expect_error("sweep --variants naive --T 0 --dry-run", "out of range");
+    rb_cli_expect_error("sweep --variants naive --H 8x --dry-run", "not an integer");
+    rb_cli_expect_error("sweep --preset quick --H 64 --dry-run", "fixes the shapes");
     snprintf(args, sizeof args, "sweep --resume %s", tmpdir); /* exists, no meta.json */
-    expect_error(args, "meta.json");
+    rb_cli_expect_error(args, "meta.json");
     snprintf(args, sizeof args, "sweep --resume %s/tiny --reps 3", tmpdir);
-    expect_error(args, "--resume");
+    rb_cli_expect_error(args, "--resume");
 }
 
 static void test_dry_run(void **state)
@@ -331,7 +302,7 @@ static void test_dry_run(void **state)
     assert_non_null(strstr(err, " hours"));
     assert_int_equal(run("sweep --preset quick --dry-run", err, sizeof err), 0);
     snprintf(path, sizeof path, "%s/stdout", tmpdir);
-    char *out = slurp(path);
+    char *out = rb_cli_slurp(path);
     assert_non_null(strstr(out, "points, "));
     assert_non_null(strstr(out, "estimated"));
     assert_non_null(strstr(out, "naive"));

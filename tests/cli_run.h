@@ -1,0 +1,68 @@
+/*
+ * cli_run.h: what the tests that drive the rnnbench binary share. Run it
+ * with arguments and capture what it says, and the promise every bad input
+ * must keep: exit status 2 and exactly one line on stderr, starting
+ * "rnnbench: ", that names the problem. Include after <cmocka.h>; the
+ * Makefile defines RB_BIN, the binary under test.
+ */
+#ifndef RB_TEST_CLI_RUN_H
+#define RB_TEST_CLI_RUN_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef RB_BIN
+#error "RB_BIN must name the rnnbench binary"
+#endif
+
+/* The whole file as a NUL-terminated malloc'ed string, or NULL. */
+static char *rb_cli_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Runs `RB_BIN args` with stdout to out_path (NULL: discarded) and stderr
+ * into err. Returns the exit status, or 128 + the signal that ended it. */
+static int rb_cli_run(const char *args, const char *out_path, char *err, size_t errlen)
+{
+    char cmd[4096], errpath[] = "/tmp/rnnbench-test-errXXXXXX";
+    int fd = mkstemp(errpath);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", RB_BIN, args, out_path ? out_path : "/dev/null", errpath);
+    int st = system(cmd);
+    char *e = rb_cli_slurp(errpath);
+    snprintf(err, errlen, "%s", e ? e : "");
+    free(e);
+    unlink(errpath);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Bad input: exit 2, one line "rnnbench: ..." that contains `word`. */
+static void rb_cli_expect_error(const char *args, const char *word)
+{
+    char err[4096];
+    int st = rb_cli_run(args, NULL, err, sizeof err);
+    print_message("rnnbench %s -> %d: %s", args, st, err);
+    assert_int_equal(st, 2);
+    assert_int_equal(strncmp(err, "rnnbench: ", 10), 0);
+    char *nl = strchr(err, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0'); /* exactly one line */
+    assert_non_null(strstr(err, word));
+}
+
+#endif
