@@ -77,6 +77,7 @@ int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threa
     rb_problem p = {ts->s, threads};
     void *plan = v->ops->plan_create(&p, res->err, sizeof res->err);
     if (!plan) return 0;
+    rb_variant_report(v, plan, &p, 0);
 
     const size_t ws_bytes = v->ops->workspace_bytes(&p);
     const size_t guard = RB_CANARY_FLOATS * sizeof(float);

@@ -52,6 +52,7 @@ int rb_time_pass(const rb_variant *v, const rb_problem *p, rb_tset *ts, rb_pass 
     memset(out, 0, sizeof *out);
     void *plan = v->ops->plan_create(p, err, errlen);
     if (!plan) return -1;
+    rb_variant_report(v, plan, p, 0);
     size_t ws_bytes = v->ops->workspace_bytes(p);
     void *ws = rb_alloc(ws_bytes);
     double *t = malloc(sizeof(double) * (size_t)(reps > 0 ? reps : 1));
@@ -204,6 +205,7 @@ int rb_cmd_run(int argc, char **argv)
         {"seed", "S", "seed of the initial values", "1", 0},
         {"save", "DIR", "write every tensor of the run as DIR/<name>.npy", NULL, 0},
         {"load", "DIR", "read x h0 c0 weights biases (and dy dhT dcT if present) from DIR", NULL, 0},
+        {"verbose", NULL, "say which kernels run (also RNNBENCH_VERBOSE=1)", NULL, 0},
     };
     const int nopts = (int)(sizeof opts / sizeof opts[0]);
     rb_opts_parse("run", "--cell C --variant V --T T --N N --I I --H H --pass P [...]", argc, argv, opts, nopts);
@@ -245,6 +247,7 @@ int rb_cmd_run(int argc, char **argv)
     rb_tset_init(&ts, seed);
     if (load) load_tensors(load, &ts);
 
+    if (OPT("verbose")->seen) setenv("RNNBENCH_VERBOSE", "1", 1);
     rb_timing tm;
     if (rb_time_pass(v, &p, &ts, pass, reps, warmup, &tm, err, sizeof err) != 0)
         rb_die("run: %s: %s", v->name, err);

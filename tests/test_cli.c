@@ -206,6 +206,18 @@ static void test_save_and_load_round_trip(void **state)
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) assert_non_null(strstr(out1, keys[k]));
 }
 
+/* --verbose (or RNNBENCH_VERBOSE=1) says which variant and kernels run. */
+static void test_verbose_says_what_runs(void **state)
+{
+    (void)state;
+    char err[4096];
+    assert_int_equal(run("run --cell gru --variant naive --reps 1 --verbose", err, sizeof err, NULL, 0), 0);
+    assert_non_null(strstr(err, "rnnbench: naive on gru"));
+    assert_non_null(strstr(err, "scalar reference"));
+    assert_int_equal(run("run --cell gru --variant naive --reps 1", err, sizeof err, NULL, 0), 0);
+    assert_null(strstr(err, "naive on gru"));
+}
+
 static void test_help_everywhere(void **state)
 {
     (void)state;
@@ -239,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_bad_sizes),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_save_and_load_round_trip),
+        cmocka_unit_test(test_verbose_says_what_runs),
         cmocka_unit_test(test_help_everywhere),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);

@@ -47,7 +47,14 @@ static void naive_backward(void *plan, rb_tensors *t, const void *ws)
     }
 }
 
+static void naive_describe(const void *plan, char *buf, size_t n)
+{
+    (void)plan;
+    snprintf(buf, n, "scalar reference loops (kernels/reference/ref_cell.inc, float), one thread");
+}
+
 const rb_variant_ops rb_ops_naive = {
+    .describe = naive_describe,
     .plan_create = naive_plan_create,
     .plan_destroy = naive_plan_destroy,
     .workspace_bytes = naive_workspace_bytes,

@@ -6,6 +6,8 @@
 #include "variant.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../harness/cpu.h"
@@ -78,6 +80,17 @@ const rb_variant *rb_variant_find(const char *name)
     for (int i = 0; i < rb_variant_count(); i++)
         if (strcmp(variants[i].name, name) == 0) return &variants[i];
     return NULL;
+}
+
+void rb_variant_report(const rb_variant *v, const void *plan, const rb_problem *p, int force)
+{
+    const char *env = getenv("RNNBENCH_VERBOSE");
+    if (!force && !(env && *env && strcmp(env, "0") != 0)) return;
+    char what[512] = "";
+    if (v->ops->describe) v->ops->describe(plan, what, sizeof what);
+    fprintf(stderr, "rnnbench: %s on %s T=%d N=%d I=%d H=%d threads=%d: %s\n", v->name,
+            rb_cell_name(p->s.cell), p->s.T, p->s.N, p->s.I, p->s.H, p->threads,
+            what[0] ? what : v->summary);
 }
 
 int rb_variant_is_parallel(const rb_variant *v)

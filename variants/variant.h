@@ -46,6 +46,10 @@ typedef struct rb_variant_ops {
     void (*set_params)(void *plan, const rb_tensors *t);
     void (*forward)(void *plan, rb_tensors *t, void *ws);
     void (*backward)(void *plan, rb_tensors *t, const void *ws);
+    /* Optional: one line saying which kernels this plan runs (GEMM engine
+     * and tile, vector math, work split, library version), printed by the
+     * harness when RNNBENCH_VERBOSE=1 or `run --verbose`. */
+    void (*describe)(const void *plan, char *buf, size_t n);
 } rb_variant_ops;
 
 /* One line of variants/registry.inc. */
@@ -65,6 +69,10 @@ typedef struct rb_variant {
 int rb_variant_count(void);
 const rb_variant *rb_variant_at(int i);
 const rb_variant *rb_variant_find(const char *name);
+/* When RNNBENCH_VERBOSE=1 (or force), print to stderr which variant runs
+ * the problem and, if it can say, which kernels: called by every harness
+ * path that creates a plan. */
+void rb_variant_report(const rb_variant *v, const void *plan, const rb_problem *p, int force);
 /* 1 if the variant uses a team of threads (OpenMP strategies and the
  * libraries): the checker then runs it at several thread counts. */
 int rb_variant_is_parallel(const rb_variant *v);

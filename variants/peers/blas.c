@@ -51,6 +51,7 @@
 /* OpenBLAS extensions; declared here in case cblas.h is another vendor's.
  * openblas_setaffinity's index n-1 is the caller, 0..n-2 its workers. */
 void openblas_set_num_threads(int num_threads);
+char *openblas_get_config(void);
 int openblas_setaffinity(int thread_idx, size_t cpusetsize, cpu_set_t *cpu_set);
 
 /* Bind OpenBLAS's workers like an OpenMP team: worker i on place i+1.
@@ -429,7 +430,15 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     }
 }
 
+static void blas_describe(const void *plan, char *buf, size_t n)
+{
+    const blas_plan *q = plan;
+    snprintf(buf, n, "cblas_sgemm from %s, %d thread%s; element-wise pass serial", openblas_get_config(),
+             q->p.threads, q->p.threads == 1 ? "" : "s");
+}
+
 const rb_variant_ops rb_ops_blas = {
+    .describe = blas_describe,
     .plan_create = blas_plan_create,
     .plan_destroy = blas_plan_destroy,
     .workspace_bytes = blas_workspace_bytes,

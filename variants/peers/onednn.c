@@ -552,7 +552,16 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
     if (s->cell == RB_GRU_LBR) memcpy(dbh + 2 * H, db + (size_t)3 * H, sizeof(float) * H);
 }
 
+static void onednn_describe(const void *plan, char *buf, size_t n)
+{
+    (void)plan;
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(buf, n, "oneDNN %d.%d.%d (%s), cpu runtime %s, ISA as oneDNN dispatches (ONEDNN_VERBOSE=1 says)",
+             v->major, v->minor, v->patch, v->hash, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
+}
+
 const rb_variant_ops rb_ops_onednn = {
+    .describe = onednn_describe,
     .plan_create = onednn_plan_create,
     .plan_destroy = onednn_plan_destroy,
     .workspace_bytes = onednn_workspace_bytes,
