@@ -3,19 +3,21 @@
  * all five cells, forward and BPTT, with AVX2 + FMA (8 floats per vector).
  *
  * Algorithm (variants/fast/fast.inc and the files it includes): the input
- * projection x W_ihᵀ of all T steps in one GEMM over T*N rows before the
- * time loop; per step one GEMM h_{t-1} W_hhᵀ (M = N, K = H) against weights
+ * projection x W_ihᵀ hoisted out of the recurrence, one GEMM over the rows
+ * of a chunk of steps (~256 rows, variants/fast/plan.inc); per step one
+ * GEMM h_{t-1} W_hhᵀ (M = N, K = H) against weights
  * packed once in set_params, then the fused, vectorized gate work
  * (kernels/simd/vmath.h sigmoid/tanh, masked tails). Backward walks t down
  * with one GEMM per step for dh_{t-1} = da · W_hh, then computes dx and the
- * weight gradients for all T*N rows at once.
+ * weight gradients for all T*N rows at once (in chunks of up to 4096 rows).
  * Parallel: avx2 one thread; avx2_omp_batch threads split the batch
  * rows (no barrier in the time loops); avx2_omp_hidden threads split the
  * hidden units, each with its own packed slice of the weights (one barrier
  * per step, two for the classic gru). Weight gradients: split by output
  * rows, no reduction.
- * Layout: canonical tensors; private [T][N][G*H] gate buffers in gate-block
- * order; the workspace is gates [T][N][G*H] + extra [T][N][H] (cell_fwd.inc).
+ * Layout: canonical tensors; private [chunk][N][G*H] gate buffers in
+ * gate-block order; the workspace is gates [T][N][G*H] + extra [T][N][H]
+ * (plan.inc).
  * Blocking: the GEMM engine's (rb_gemm_for_isa("avx2")).
  * Results: bitwise identical run to run; omp_hidden also across thread
  * counts; omp_batch within tolerance across thread counts (fast.inc).
