@@ -1,6 +1,8 @@
 /* cli.c: see cli.h. */
 #include "cli.h"
 
+#include "run.h" /* RB_MAX_DIM */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -103,6 +105,20 @@ int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *ou
     }
     if (n == 0) rb_die("%s: empty list", what);
     return n;
+}
+
+void rb_parse_shape_opts(rb_opt *opts, int nopts, const char *cmd, rb_shape *s, int given[4])
+{
+    static const char *const names[4] = {"T", "N", "I", "H"};
+    int v[4];
+    for (int i = 0; i < 4; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s: --%s", cmd, names[i]);
+        rb_opt *o = rb_opt_get(opts, nopts, names[i]);
+        v[i] = (int)rb_parse_long(o->value, what, 1, RB_MAX_DIM);
+        if (given) given[i] = o->seen ? v[i] : 0;
+    }
+    s->T = v[0]; s->N = v[1]; s->I = v[2]; s->H = v[3];
 }
 
 int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)

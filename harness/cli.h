@@ -35,6 +35,11 @@ uint64_t rb_parse_u64(const char *s, const char *what);
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);
 
+/* The options --T --N --I --H of a command (each must be in opts), parsed
+ * strictly into s->T N I H in [1, RB_MAX_DIM]; given[i] is the value when
+ * the option was on the command line, else 0 (NULL: not wanted). */
+void rb_parse_shape_opts(rb_opt *opts, int nopts, const char *cmd, rb_shape *s, int given[4]);
+
 /* Splits a comma list of cell names ("all" for every cell) into out, in the
  * order given (at most max); dies naming cmd on an unknown or empty list. */
 int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max);

@@ -84,14 +84,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
 
     rb_gn_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    const char *dimnames[4] = {"T", "N", "I", "H"};
-    int dims[4];
-    for (int i = 0; i < 4; i++) {
-        char what[16];
-        snprintf(what, sizeof what, "gradnorm: --%s", dimnames[i]);
-        dims[i] = (int)rb_parse_long(OPT(dimnames[i])->value, what, 1, RB_MAX_DIM);
-    }
-    cfg.s.T = dims[0]; cfg.s.N = dims[1]; cfg.s.I = dims[2]; cfg.s.H = dims[3];
+    rb_parse_shape_opts(opts, nopts, "gradnorm", &cfg.s, NULL);
     const int seeds = (int)rb_parse_long(OPT("seeds")->value, "gradnorm: --seeds", 1, 100000);
     const uint64_t seed0 = rb_parse_u64(OPT("seed")->value, "gradnorm: --seed");
     cfg.threads = (int)rb_parse_long(OPT("threads")->value, "gradnorm: --threads", 1, 4096);

@@ -222,15 +222,8 @@ int rb_cmd_run(int argc, char **argv)
     if (rb_pass_parse(OPT("pass")->value, &pass) != 0)
         rb_die("run: unknown pass '%s' (passes: infer train bwd fwdbwd)", OPT("pass")->value);
 
-    const char *dimnames[4] = {"T", "N", "I", "H"};
-    int given[4] = {0, 0, 0, 0}, vals[4];
-    for (int i = 0; i < 4; i++) {
-        char what[8];
-        snprintf(what, sizeof what, "--%s", dimnames[i]);
-        vals[i] = (int)rb_parse_long(OPT(dimnames[i])->value, what, 1, RB_MAX_DIM);
-        if (OPT(dimnames[i])->seen) given[i] = vals[i];
-    }
-    s.T = vals[0]; s.N = vals[1]; s.I = vals[2]; s.H = vals[3];
+    int given[4];
+    rb_parse_shape_opts(opts, nopts, "run", &s, given);
     const char *load = OPT("load")->value, *save = OPT("save")->value;
     if (load) shape_from_files(load, &s, given);
 
