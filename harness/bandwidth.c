@@ -1,7 +1,7 @@
 /*
  * bandwidth.c: the measured memory ceiling, a STREAM-triad-like loop
  * a[i] = b[i] + s*c[i] over three arrays far larger than the last-level
- * cache (see rb_measure_triad_gbs in sysinfo.h).
+ * cache (see rb_measure_triad_gbs in probes.h).
  *
  * Bytes counted: 12 per element (read b and c, write a), as STREAM counts.
  * The write-allocate read of a (the line is read before it is overwritten,
@@ -16,7 +16,7 @@
 #define _GNU_SOURCE /* clock_gettime, CLOCK_THREAD_CPUTIME_ID */
 #endif
 
-#include "sysinfo.h"
+#include "probes.h"
 
 #include <omp.h>
 #include <stdlib.h>

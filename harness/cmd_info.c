@@ -13,7 +13,11 @@ int rb_cmd_info(int argc, char **argv)
     rb_opts_parse("info", "[--json] [--no-measure]", argc, argv, opts, 2);
     rb_sysinfo si;
     rb_sysinfo_collect(&si, opts[1].seen ? RB_SYSINFO_MEASURE_NONE : RB_SYSINFO_MEASURE_FULL);
-    if (opts[0].seen) rb_sysinfo_print_json(&si, stdout, 0);
-    else rb_sysinfo_print_text(&si, stdout);
+    if (opts[0].seen) {
+        rb_sysinfo_print_json(&si, stdout, 0);
+        fputc('\n', stdout); /* a text file ends with a newline */
+    } else {
+        rb_sysinfo_print_text(&si, stdout);
+    }
     return 0;
 }

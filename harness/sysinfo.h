@@ -86,25 +86,11 @@ void rb_sysinfo_print_text(const rb_sysinfo *si, FILE *f);
 /* One JSON object. indent >= 0: pretty-printed, nested lines indented by
  * indent + 2, 4, ... spaces, the closing brace by indent (the opening brace
  * is written where the stream is, so the object can follow a key);
- * indent < 0: on one line. No trailing newline. */
+ * indent < 0: on one line. No trailing newline. Written with json.h. */
 void rb_sysinfo_print_json(const rb_sysinfo *si, FILE *f, int indent);
 
-/* `rnnbench info [--json]`: collect (with measurement), print to stdout.
- * Returns 0 (an exit status). */
-int rb_sysinfo_main_text_or_json(int json);
-
-/* The ceilings one at a time, for callers that want other settings. Both
- * time by wall clock and take the best run; *cpu_share (may be NULL) gets
- * the best run's smallest per-thread CPU-time / wall-time ratio.
- *
- * fp32 FMA GFLOP/s of the probe for isa (kernels/peak.h) on `threads`
- * OpenMP threads, best of `runs` runs of about `seconds` each; 0 if isa
- * has no probe in this build or the CPU lacks it. */
-double rb_measure_peak_gflops(rb_isa isa, int threads, double seconds, int runs,
-                              double *cpu_share);
-/* STREAM triad a[i] = b[i] + s*c[i] over three arrays of n floats on
- * `threads` threads, best of `runs`, in GB/s (1e9 B/s) counting 12 bytes
- * per element; 0 if the arrays cannot be allocated. In harness/bandwidth.c. */
-double rb_measure_triad_gbs(size_t n, int threads, int runs, double *cpu_share);
+/* The ceilings one at a time (rb_measure_peak_gflops,
+ * rb_measure_triad_gbs), for callers that want other settings. */
+#include "probes.h"
 
 #endif

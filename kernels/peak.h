@@ -1,6 +1,6 @@
 /*
  * peak.h: register-only fp32 FMA probes, one per ISA, for the measured
- * compute ceiling (harness/sysinfo.c times them).
+ * compute ceiling (harness/probes.c chooses and times them).
  *
  * Each probe runs `iters` iterations of a loop that updates K independent
  * vector accumulators with acc = acc + x*y (one fused multiply-add each),
@@ -9,15 +9,13 @@
  * loop is bound by FMA throughput, not latency. Timing is the caller's.
  *
  * A probe exists only where its ISA can be built: avx2/avx512 on x86-64,
- * neon on aarch64; the caller guards its calls with the same #if.
- * rb_peak_fma_flops__scalar is the no-ISA-flags baseline: without -mfma it
- * is a multiply and an add (still 2 FLOPs), whatever the compiler makes of
- * it at -O2; it lives in harness/sysinfo.c since it needs no ISA flags.
+ * neon on aarch64; the caller guards its calls with the same #if. The
+ * scalar baseline needs no ISA flags and lives with the dispatch, in
+ * harness/probes.c.
  */
 #ifndef RB_PEAK_H
 #define RB_PEAK_H
 
-double rb_peak_fma_flops__scalar(long iters);
 #if defined(__x86_64__)
 double rb_peak_fma_flops__avx2(long iters);   /* 12 ymm accumulators */
 double rb_peak_fma_flops__avx512(long iters); /* 16 zmm accumulators */
