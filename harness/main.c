@@ -6,6 +6,7 @@
 
 #include "affinity.h"
 #include "cli.h"
+#include "provenance.h"
 
 typedef struct {
     const char *name;
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {
             rb_affinity_init(argc, argv);
+            rb_provenance_set_argv(argc, argv); /* the whole line, for meta.json */
             return commands[i].fn(argc - 2, argv + 2);
         }
     char names[256] = "";

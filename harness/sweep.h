@@ -1,7 +1,9 @@
 /*
  * sweep.h: the grid of `rnnbench sweep`: which points (variant, cell, pass,
- * shape, threads) a command line or a preset names, the work and traffic
- * of one point, the results.csv row format and reading it back on resume.
+ * shape, threads) a command line or a preset names (sweep_grid.c), which
+ * variants the sweep may run (sweep_variants.c), and the work and traffic
+ * of one point (sweep_model.c). results.csv: results_csv.h; the loop:
+ * sweep_loop.c; the command: cmd_sweep.c.
  *
  * A grid is a union of blocks; each block is a cross product
  *   cells x passes x T x N x H x I x variants x threads
@@ -25,13 +27,6 @@
 #define RB_SWEEP_MAXLIST 64  /* values in one --T/--N/... list      */
 #define RB_SWEEP_MAXV 64     /* variants in one block               */
 #define RB_SWEEP_MAXBLOCKS 16
-
-/* The CSV columns, in order (the header line without the newline). */
-#define RB_SWEEP_CSV_HEADER                                                                    \
-    "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
-    "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
-    "status,binding"
-#define RB_SWEEP_NCOLS 27
 
 typedef struct {
     const char *what;  /* one line for meta.json and --dry-run */
@@ -75,6 +70,13 @@ void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *spec, int cores)
 /* Expands the grid into *out (malloc'ed; the caller frees); returns the
  * count. */
 size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out);
+/* Keeps, in order, the points for which keep(point, its index in the
+ * full list, ctx) is non-zero; returns the new count. The place to take
+ * a subset of the grid (a shard of a cluster run) before the loop: the
+ * index is stable for a given grid, so disjoint predicates on it split
+ * the work without overlap. */
+size_t rb_sweep_points_filter(rb_sweep_point *pts, size_t n,
+                              int (*keep)(const rb_sweep_point *pt, size_t index, void *ctx), void *ctx);
 /* Writes the resolved grid as a JSON object (one line per block). */
 void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent);
 
@@ -93,32 +95,14 @@ double rb_sweep_rough_gflops(const rb_variant *v, int threads);
  * passes (rb_time_pass's extra passes included, plus set-up). */
 double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup);
 
-/* Writes s as one CSV field: quoted when it holds a comma, quote or
- * newline; newlines become spaces (a row is always one line). */
-void rb_csv_field(FILE *f, const char *s);
-/* Splits one CSV line (no newline) into at most max fields, in place
- * (quotes removed, "" unescaped); returns the count, or -1 when a quote is
- * not closed. */
-int rb_csv_split(char *line, char **fields, int max);
-
-/* A set of strings (the keys already in results.csv). */
-typedef struct rb_strset rb_strset;
-rb_strset *rb_strset_new(void);
-/* Returns 1 if added, 0 if it was there. */
-int rb_strset_add(rb_strset *s, const char *key);
-int rb_strset_has(const rb_strset *s, const char *key);
-size_t rb_strset_count(const rb_strset *s);
-void rb_strset_free(rb_strset *s);
-
-/* Reads DIR/results.csv for resume: checks the header, drops a truncated
- * last line (no newline) and any row that does not have RB_SWEEP_NCOLS
- * fields, and adds each kept row's key to keys. With repair, a file that
- * lost lines is rewritten (temporary file, fsync, rename) and a missing
- * file is created with the header; without, nothing is written. Returns
- * the number of rows kept, or -1 with a one-line reason in err; *dropped
- * gets the number of lines dropped, *truncated 1 if the last line was cut
- * short. */
-long rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, int *dropped,
-                       int *truncated, char *err, size_t errlen);
+/* Which variants the sweep takes and how (sweep_variants.c): the one
+ * place that asks the registry, so another answer replaces it whole. */
+/* NULL when v can run cell here, else why not. */
+const char *rb_sweep_why_not(const rb_variant *v, rb_cell cell);
+/* NULL when v can run at least one cell here, else why not. */
+const char *rb_sweep_why_not_any(const rb_variant *v);
+/* 1 when v runs a team of threads (the grid's threads apply), 0 when it
+ * is serial (one point at threads = 1). */
+int rb_sweep_is_parallel(const rb_variant *v);
 
 #endif

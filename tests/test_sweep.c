@@ -28,6 +28,7 @@
 
 #include "cli_run.h"
 
+#include "../harness/results_csv.h"
 #include "../harness/sweep.h"
 
 #ifndef RB_BIN

@@ -1,37 +1,20 @@
 /*
- * sweep.c: the grid of `rnnbench sweep` (options and presets), the work and
- * compulsory traffic of a point, estimates, and results.csv reading and
- * writing helpers. The command itself (timing, files, signals, progress)
- * is cmd_sweep.c.
+ * sweep_grid.c: the grid of `rnnbench sweep` (sweep.h): the variants a
+ * list or a preset names, the presets, the grid the options give, its
+ * expansion into points, and its description for meta.json.
  */
 #include "sweep.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
-#include "tensors.h"
+#include "json.h"
+#include "strset.h"
 
 /* ------------------------------------------------------------ variants */
 
-static int is_serial(const rb_variant *v) { return strcmp(v->parallel, "serial") == 0; }
 static int is_naive(const rb_variant *v) { return strcmp(v->name, "naive") == 0; }
-
-/* NULL when v can run at least one cell here, else why not. */
-static const char *why_not_any(const rb_variant *v)
-{
-    const char *why = "implements no cell";
-    for (int c = 0; c < RB_NCELLS; c++) {
-        if (!(v->cells & RB_CELL_BIT(c))) continue;
-        why = rb_variant_why_not(v, (rb_cell)c);
-        if (!why) return NULL;
-    }
-    return why;
-}
 
 static void note(rb_sweep_grid *g, const char *name, const char *why)
 {
@@ -60,14 +43,14 @@ static void add_best(rb_sweep_grid *g, rb_sweep_block *b, int with_naive)
     for (int f = 0; f < 3 && !family; f++)
         for (int i = 0; i < rb_variant_count(); i++) {
             const rb_variant *v = rb_variant_at(i);
-            if (strcmp(v->isa, families[f]) == 0 && !why_not_any(v)) {
+            if (strcmp(v->isa, families[f]) == 0 && !rb_sweep_why_not_any(v)) {
                 family = families[f];
                 break;
             }
         }
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        const char *why = why_not_any(v);
+        const char *why = rb_sweep_why_not_any(v);
         int wanted = (family && strcmp(v->isa, family) == 0) || strcmp(v->isa, "library") == 0 ||
                      (with_naive && is_naive(v));
         /* Say why a variant `best` would take is missing: a peer or naive,
@@ -92,7 +75,7 @@ static void add_named(rb_sweep_grid *g, rb_sweep_block *b, const char *name)
         note(g, name, "not in this build's registry");
         return;
     }
-    const char *why = why_not_any(v);
+    const char *why = rb_sweep_why_not_any(v);
     if (why) note(g, name, why);
     else add_variant(b, v);
 }
@@ -254,7 +237,7 @@ static void preset_full(rb_sweep_grid *g)
     rb_sweep_block *b = new_block(g, "every runnable variant but naive, whole grid");
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        const char *why = why_not_any(v);
+        const char *why = rb_sweep_why_not_any(v);
         if (why) note(g, v->name, why);
         else if (!is_naive(v)) add_variant(b, v);
     }
@@ -359,7 +342,7 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
                     pt.p.s.H = b->H[ih];
                     pt.p.s.I = b->nI ? b->I[ii] : b->H[ih];
                     /* serial variants ignore the team size: one point */
-                    pt.p.threads = is_serial(v) ? 1 : b->thr[ik];
+                    pt.p.threads = rb_sweep_is_parallel(v) ? b->thr[ik] : 1;
                     rb_sweep_key(&pt, key, sizeof key);
                     if (!rb_strset_add(seen, key)) continue;
                     if (n == cap) {
@@ -378,6 +361,17 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
     return n;
 }
 
+size_t rb_sweep_points_filter(rb_sweep_point *pts, size_t n,
+                              int (*keep)(const rb_sweep_point *pt, size_t index, void *ctx), void *ctx)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep(&pts[i], i, ctx)) pts[k++] = pts[i];
+    return k;
+}
+
+/* ----------------------------------------------------------- JSON */
+
 static void json_int_list(FILE *f, const char *key, const int *v, int n)
 {
     fprintf(f, "\"%s\": [", key);
@@ -388,22 +382,32 @@ static void json_int_list(FILE *f, const char *key, const int *v, int n)
 void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent)
 {
     fprintf(f, "{\n%*s\"preset\": ", indent + 2, "");
-    if (g->preset) fprintf(f, "\"%s\"", g->preset);
-    else fputs("null", f);
+    rb_json_string(f, g->preset);
     fprintf(f, ",\n%*s\"cores\": %d,\n%*s\"rules\": \"points are the cross product of each block, "
                "blocks in order, duplicates dropped; serial variants ignore the team size and get "
                "one point at threads = 1; I = H where a block has no I list\",\n%*s\"blocks\": [",
             indent + 2, "", g->cores, indent + 2, "", indent + 2, "");
     for (int bi = 0; bi < g->nblocks; bi++) {
         const rb_sweep_block *b = &g->blocks[bi];
-        fprintf(f, "%s\n%*s{\"what\": \"%s\", \"variants\": [", bi ? "," : "", indent + 4, "", b->what);
-        for (int i = 0; i < b->nv; i++) fprintf(f, "%s\"%s\"", i ? ", " : "", b->v[i]->name);
+        fprintf(f, "%s\n%*s{\"what\": ", bi ? "," : "", indent + 4, "");
+        rb_json_string(f, b->what);
+        fputs(", \"variants\": [", f);
+        for (int i = 0; i < b->nv; i++) {
+            fputs(i ? ", " : "", f);
+            rb_json_string(f, b->v[i]->name);
+        }
         fputs("], \"cells\": [", f);
         for (int c = 0, k = 0; c < RB_NCELLS; c++)
-            if (b->cells & RB_CELL_BIT(c)) fprintf(f, "%s\"%s\"", k++ ? ", " : "", rb_cell_name((rb_cell)c));
+            if (b->cells & RB_CELL_BIT(c)) {
+                fputs(k++ ? ", " : "", f);
+                rb_json_string(f, rb_cell_name((rb_cell)c));
+            }
         fputs("], \"passes\": [", f);
         for (int p = 0, k = 0; p < RB_NPASSES; p++)
-            if (b->passes & (1u << p)) fprintf(f, "%s\"%s\"", k++ ? ", " : "", rb_pass_name((rb_pass)p));
+            if (b->passes & (1u << p)) {
+                fputs(k++ ? ", " : "", f);
+                rb_json_string(f, rb_pass_name((rb_pass)p));
+            }
         fputs("], ", f);
         json_int_list(f, "T", b->T, b->nT);
         fputs(", ", f);
@@ -419,351 +423,9 @@ void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent)
     }
     fprintf(f, "\n%*s],\n%*s\"left_out\": [", indent + 2, "", indent + 2, "");
     for (int i = 0; i < g->nnotes; i++) {
-        fprintf(f, "%s\"", i ? ", " : "");
-        for (const char *c = g->notes[i]; *c; c++) {
-            if (*c == '"' || *c == '\\') fputc('\\', f);
-            if ((unsigned char)*c >= 0x20) fputc(*c, f);
-        }
-        fputc('"', f);
+        fputs(i ? ", " : "", f);
+        rb_json_string(f, g->notes[i]);
     }
     fprintf(f, "]\n%*s}", indent, "");
 }
 
-/* ------------------------------------------------------- work, traffic */
-
-/* The pass multiplier of rb_pass_flops (1, 1, 2, 3) times DeepBench's
- * recurrent-only count. */
-double rb_sweep_flops_deepbench(const rb_shape *s, rb_pass pass)
-{
-    return rb_pass_flops(s, pass) / rb_flops_forward(s) * rb_flops_deepbench(s);
-}
-
-static double numel(const rb_shape *s, rb_tensor_id id) { return (double)rb_tensor_numel(s, id); }
-
-/*
- * bytes_min: the compulsory memory traffic of one pass, float32, for the
- * roofline: every tensor the pass must read counted once, every tensor it
- * must write counted once, as if caches were infinite within a pass and
- * empty between passes.
- *   parameters P = weight_ih + weight_hh + bias_ih + bias_hh
- *   inputs     X = x + h0 (+ c0)
- *   outputs    Y = y + hT (+ cT)
- *   workspace  W = what BPTT needs beyond y: the G activated gates of every
- *                  step (G*N*H*T) plus, for lstm, the cell states c_t
- *                  (N*H*T); a variant may store more, this is the minimum
- *   upstream   D = dy + dhT (+ dcT)
- *   gradients  R = dx + dh0 (+ dc0) + dweight_* + dbias_*
- *   infer  = P + X + Y
- *   train  = P + X + Y + W                       (W written)
- *   bwd    = P + X + y + W + D + R               (y, W read back)
- *   fwdbwd = P + X + Y + W + (y + W) + D + R     (W written, then y and W
- *                                                 read back; P, X once)
- * The biases are counted in bwd too (small). arith_intensity = flops /
- * bytes_min, the benchdnn flops of the pass.
- */
-double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass)
-{
-    const double P = numel(s, RB_W_IH) + numel(s, RB_W_HH) + numel(s, RB_B_IH) + numel(s, RB_B_HH);
-    const double X = numel(s, RB_X) + numel(s, RB_H0) + numel(s, RB_C0);
-    const double y = numel(s, RB_Y);
-    const double Y = y + numel(s, RB_HT) + numel(s, RB_CT);
-    const double NHT = (double)s->N * s->H * s->T;
-    const double W = rb_cell_gates(s->cell) * NHT + (s->cell == RB_LSTM ? NHT : 0);
-    const double D = numel(s, RB_DY) + numel(s, RB_DHT) + numel(s, RB_DCT);
-    const double R = numel(s, RB_DX) + numel(s, RB_DH0) + numel(s, RB_DC0) + numel(s, RB_DW_IH) +
-                     numel(s, RB_DW_HH) + numel(s, RB_DB_IH) + numel(s, RB_DB_HH);
-    double e;
-    switch (pass) {
-    case RB_PASS_INFER: e = P + X + Y; break;
-    case RB_PASS_TRAIN: e = P + X + Y + W; break;
-    case RB_PASS_BWD: e = P + X + y + W + D + R; break;
-    default: e = P + X + Y + W + y + W + D + R; break;
-    }
-    return 4.0 * e;
-}
-
-/* Rough, for --dry-run and the first ETA only; the ETA corrects itself
- * with the measured times as the sweep goes. */
-double rb_sweep_rough_gflops(const rb_variant *v, int threads)
-{
-    double gf;
-    /* one core of a 2020s server at the shapes of the quick preset */
-    if (strcmp(v->isa, "avx512") == 0) gf = 80;
-    else if (strcmp(v->isa, "avx2") == 0) gf = 50;
-    else if (strcmp(v->isa, "neon") == 0) gf = 15;
-    else if (strcmp(v->isa, "library") == 0) gf = 50;
-    else gf = is_naive(v) ? 1.5 : 3;
-    if (!is_serial(v) && threads > 1) gf *= 0.8 * threads;
-    return gf;
-}
-
-double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup)
-{
-    const double fwd = rb_flops_forward(&pt->p.s), n = reps + warmup;
-    double units; /* forward passes' worth of GEMM work rb_time_pass does */
-    switch (pt->pass) {
-    case RB_PASS_INFER: units = n + 1; break;
-    case RB_PASS_TRAIN: units = n + 1 + 2; break;
-    case RB_PASS_BWD: units = 3 * n; break;
-    default: units = 3 * n; break;
-    }
-    const double bytes = (double)rb_tset_bytes(&pt->p.s, 0);
-    return units * fwd / (rb_sweep_rough_gflops(pt->v, pt->p.threads) * 1e9) + bytes / 1e9 + 1e-3;
-}
-
-/* ------------------------------------------------------------------ CSV */
-
-void rb_csv_field(FILE *f, const char *s)
-{
-    if (!s) return;
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
-int rb_csv_split(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *r = line, *w = line;
-    for (;;) {
-        if (n == max) return n + 1; /* too many: the caller sees count > max */
-        fields[n++] = w;
-        if (*r == '"') {
-            r++;
-            for (;;) {
-                if (*r == '\0') return -1;
-                if (*r == '"') {
-                    if (r[1] == '"') {
-                        *w++ = '"';
-                        r += 2;
-                        continue;
-                    }
-                    r++;
-                    break;
-                }
-                *w++ = *r++;
-            }
-            if (*r != ',' && *r != '\0') return -1;
-        } else {
-            while (*r && *r != ',') *w++ = *r++;
-        }
-        if (*r == '\0') {
-            *w = '\0';
-            return n;
-        }
-        r++; /* the comma */
-        *w++ = '\0';
-    }
-}
-
-/* ---------------------------------------------------------- string set */
-
-struct rb_strset {
-    char **slot;
-    size_t cap, count;
-};
-
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-rb_strset *rb_strset_new(void)
-{
-    rb_strset *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->cap = 1024;
-    s->slot = calloc(s->cap, sizeof *s->slot);
-    if (!s->slot) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
-static size_t find_slot(char *const *slot, size_t cap, const char *key)
-{
-    size_t i = (size_t)(fnv1a(key) & (cap - 1));
-    while (slot[i] && strcmp(slot[i], key) != 0) i = (i + 1) & (cap - 1);
-    return i;
-}
-
-int rb_strset_add(rb_strset *s, const char *key)
-{
-    if (2 * (s->count + 1) > s->cap) {
-        size_t ncap = s->cap * 2;
-        char **ns = calloc(ncap, sizeof *ns);
-        if (!ns) rb_die("sweep: out of memory");
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slot[i]) ns[find_slot(ns, ncap, s->slot[i])] = s->slot[i];
-        free(s->slot);
-        s->slot = ns;
-        s->cap = ncap;
-    }
-    size_t i = find_slot(s->slot, s->cap, key);
-    if (s->slot[i]) return 0;
-    s->slot[i] = strdup(key);
-    if (!s->slot[i]) rb_die("sweep: out of memory");
-    s->count++;
-    return 1;
-}
-
-int rb_strset_has(const rb_strset *s, const char *key)
-{
-    return s->slot[find_slot(s->slot, s->cap, key)] != NULL;
-}
-
-size_t rb_strset_count(const rb_strset *s) { return s->count; }
-
-void rb_strset_free(rb_strset *s)
-{
-    if (!s) return;
-    for (size_t i = 0; i < s->cap; i++) free(s->slot[i]);
-    free(s->slot);
-    free(s);
-}
-
-/* ---------------------------------------------------------- resume read */
-
-static int write_all_synced(const char *path, const char *data, size_t n, char *err, size_t errlen)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, data + off, n - off);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-long rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, int *dropped, int *truncated,
-                       char *err, size_t errlen)
-{
-    *dropped = 0;
-    *truncated = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno != ENOENT) {
-            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            return -1;
-        }
-        if (!repair) return 0;
-        return write_all_synced(path, RB_SWEEP_CSV_HEADER "\n", strlen(RB_SWEEP_CSV_HEADER) + 1, err,
-                                errlen) ? -1 : 0;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    buf[n] = '\0';
-
-    const size_t hlen = strlen(RB_SWEEP_CSV_HEADER);
-    char *out = malloc(n + hlen + 2);
-    if (!out) {
-        free(buf);
-        snprintf(err, errlen, "out of memory reading %s", path);
-        return -1;
-    }
-    size_t on = 0;
-    long rows = 0;
-    int changed = 0;
-    char *line = buf;
-    /* the header: absent or cut short is repaired, different is refused */
-    char *nl = strchr(line, '\n');
-    if (!nl) {
-        if (n > 0 && strncmp(line, RB_SWEEP_CSV_HEADER, n) != 0) {
-            snprintf(err, errlen, "%s does not start with the results.csv header", path);
-            free(buf);
-            free(out);
-            return -1;
-        }
-        changed = 1;
-        line = buf + n;
-    } else {
-        *nl = '\0';
-        if (strcmp(line, RB_SWEEP_CSV_HEADER) != 0) {
-            snprintf(err, errlen, "%s has a different header (columns changed, or not a sweep's file)", path);
-            free(buf);
-            free(out);
-            return -1;
-        }
-        line = nl + 1;
-    }
-    memcpy(out, RB_SWEEP_CSV_HEADER "\n", hlen + 1);
-    on = hlen + 1;
-    while (*line) {
-        nl = strchr(line, '\n');
-        if (!nl) { /* no newline: the write of this row was cut short */
-            *truncated = 1;
-            (*dropped)++;
-            changed = 1;
-            break;
-        }
-        *nl = '\0';
-        size_t len = (size_t)(nl - line);
-        char *copy = strdup(line), *fld[RB_SWEEP_NCOLS + 1];
-        if (!copy) rb_die("sweep: out of memory");
-        int nf = len ? rb_csv_split(copy, fld, RB_SWEEP_NCOLS) : 0;
-        if (nf == RB_SWEEP_NCOLS) {
-            char key[512];
-            snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
-                     fld[9], fld[10], fld[12]);
-            rb_strset_add(keys, key);
-            memcpy(out + on, line, len);
-            on += len;
-            out[on++] = '\n';
-            rows++;
-        } else {
-            (*dropped)++;
-            changed = 1;
-        }
-        free(copy);
-        line = nl + 1;
-    }
-    int rc = 0;
-    if (changed && repair) rc = write_all_synced(path, out, on, err, errlen);
-    free(buf);
-    free(out);
-    return rc ? -1 : rows;
-}

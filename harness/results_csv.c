@@ -1,0 +1,342 @@
+/*
+ * results_csv.c: results.csv of a sweep (results_csv.h): the row writer,
+ * the CSV field helpers, and reading the file back on resume, which keeps
+ * every row a sweep could have written and drops the rest, whatever a
+ * crash or a hand left in the file (a cut last line, a block of NUL bytes
+ * from a filesystem that extended the file before the crash, a garbage or
+ * duplicated row).
+ */
+#include "results_csv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "provenance.h"
+
+/* ---------------------------------------------------------------- fields */
+
+void rb_csv_field(FILE *f, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+int rb_csv_split(char *line, char **fields, int max)
+{
+    int n = 0;
+    char *r = line, *w = line;
+    for (;;) {
+        if (n == max) return n + 1; /* too many: the caller sees count > max */
+        fields[n++] = w;
+        if (*r == '"') {
+            r++;
+            for (;;) {
+                if (*r == '\0') return -1;
+                if (*r == '"') {
+                    if (r[1] == '"') {
+                        *w++ = '"';
+                        r += 2;
+                        continue;
+                    }
+                    r++;
+                    break;
+                }
+                *w++ = *r++;
+            }
+            if (*r != ',' && *r != '\0') return -1;
+        } else {
+            while (*r && *r != ',') *w++ = *r++;
+        }
+        if (*r == '\0') {
+            *w = '\0';
+            return n;
+        }
+        r++; /* the comma */
+        *w++ = '\0';
+    }
+}
+
+/* ------------------------------------------------------------ one row */
+
+/* See PCT_PEAK_RULE (sweep_meta.c) */
+static double pct_peak_ceiling(const rb_sysinfo *si, int thr)
+{
+    const int cores = si->peak_threads > 0 ? si->peak_threads : (si->cores > 0 ? si->cores : 1);
+    if (!(si->measured && si->peak_gflops_core > 0 && si->peak_gflops_all > 0)) return NAN;
+    return thr <= cores ? si->peak_gflops_core * thr
+                        : si->peak_gflops_all * (thr < cores ? thr : cores) / cores;
+}
+
+static void num(FILE *f, const char *fmt, double x)
+{
+    fputc(',', f);
+    if (isfinite(x)) fprintf(f, fmt, x);
+}
+
+void rb_results_append(FILE *csv, const char *path, const rb_sysinfo *si, const rb_sweep_point *pt,
+                       const rb_point_result *r, const char *binding)
+{
+    char *buf = NULL, date[64];
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) rb_die("sweep: out of memory");
+    const rb_shape *s = &pt->p.s;
+    const int thr = pt->p.threads;
+    rb_iso_now(date, sizeof date);
+    rb_csv_field(m, si->hostname);
+    fputc(',', m);
+    rb_csv_field(m, date);
+    fputc(',', m);
+    rb_csv_field(m, pt->v->name);
+    fputc(',', m);
+    rb_csv_field(m, pt->v->isa);
+    fputc(',', m);
+    rb_csv_field(m, pt->v->parallel);
+    fprintf(m, ",%s,%s,%d,%d,%d,%d,%d,%d,", rb_cell_name(s->cell), rb_pass_name(pt->pass), s->T, s->N,
+            s->I, s->H, rb_cell_gates(s->cell), thr);
+    const double flops = rb_pass_flops(s, pt->pass), bytes = rb_sweep_bytes_min(s, pt->pass);
+    if (r->timed) {
+        const double med = r->tm.median_s;
+        const double gf = flops / med * 1e-9;
+        fprintf(m, "%d", r->tm.reps);
+        num(m, "%.6g", med * 1e3);
+        num(m, "%.6g", r->tm.min_s * 1e3);
+        num(m, "%.6g", r->tm.max_s * 1e3);
+        num(m, "%.6g", r->tm.stddev_s * 1e3);
+        num(m, "%.6g", gf);
+        num(m, "%.6g", rb_sweep_flops_deepbench(s, pt->pass) / med * 1e-9);
+        num(m, "%.0f", flops);
+        num(m, "%.6g", med * 1e3 / s->T);
+        num(m, "%.2f", 100.0 * gf / pct_peak_ceiling(si, thr));
+    } else {
+        fputs(",,,,,,", m); /* reps .. gflops_deepbench empty */
+        num(m, "%.0f", flops);
+        fputs(",,", m);     /* ms_per_step, pct_peak */
+    }
+    num(m, "%.0f", bytes);
+    num(m, "%.6g", flops / bytes);
+    fputc(',', m);
+    rb_csv_field(m, r->status);
+    fputc(',', m);
+    if (r->timed) rb_csv_field(m, binding);
+    fputc('\n', m);
+    fclose(m);
+    if (fwrite(buf, 1, len, csv) != len || fflush(csv) != 0 || fsync(fileno(csv)) != 0)
+        rb_die("sweep: cannot append to %s: %s", path, strerror(errno));
+    free(buf);
+}
+
+/* ----------------------------------------------------------- read back */
+
+/* Writes path whole through path.tmp (fsync, rename); on failure the
+ * temporary file is removed and err says why. */
+static int write_all_synced(const char *path, const char *data, size_t n, char *err, size_t errlen)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, data + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "cannot write %s: %s", tmp, w < 0 ? strerror(errno) : "short write");
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* A positive decimal count as the sweep writes it: digits, no sign, no
+ * leading zero, at most 9 digits. */
+static int is_count(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 9 || s[0] == '0') return 0;
+    return strspn(s, "0123456789") == n;
+}
+
+/* 1 when the fields of a row are ones a sweep writes (the key fields and
+ * the status); the numbers after them are the sweep's own and not
+ * re-derived. */
+static int row_valid(char **f)
+{
+    rb_cell cell;
+    rb_pass pass;
+    if (!f[0][0] || !f[1][0] || !f[2][0]) return 0;
+    if (rb_cell_parse(f[5], &cell) != 0 || rb_pass_parse(f[6], &pass) != 0) return 0;
+    for (int i = 7; i <= 12; i++) /* T N I H G threads */
+        if (!is_count(f[i])) return 0;
+    const char *st = f[25];
+    return strcmp(st, "ok") == 0 || strncmp(st, "skipped: ", 9) == 0 || strncmp(st, "error: ", 7) == 0;
+}
+
+/* The whole file into *buf (malloc'ed, n bytes plus a NUL); -1 with
+ * errno set when it cannot be read. */
+static int slurp(const char *path, char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *nb = realloc(b, 2 * cap + 1);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!b || bad) {
+        free(b);
+        errno = bad ? EIO : ENOMEM;
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
+                      size_t errlen)
+{
+    memset(rep, 0, sizeof *rep);
+    char *buf;
+    size_t n;
+    if (slurp(path, &buf, &n) != 0) {
+        if (errno != ENOENT) {
+            snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (!repair) return 0;
+        return write_all_synced(path, RB_SWEEP_CSV_HEADER "\n", strlen(RB_SWEEP_CSV_HEADER) + 1, err,
+                                errlen);
+    }
+    const size_t hlen = strlen(RB_SWEEP_CSV_HEADER);
+    int changed = 0;
+    size_t pos;
+    /* the header: absent or cut short is repaired, different is refused;
+     * lengths, not strchr, everywhere: the text may hold NUL bytes */
+    const char *nl = memchr(buf, '\n', n);
+    if (!nl) {
+        if (n > hlen || memcmp(buf, RB_SWEEP_CSV_HEADER, n) != 0) {
+            snprintf(err, errlen, "%s does not start with the results.csv header", path);
+            free(buf);
+            return -1;
+        }
+        changed = 1;
+        pos = n;
+    } else {
+        if ((size_t)(nl - buf) != hlen || memcmp(buf, RB_SWEEP_CSV_HEADER, hlen) != 0) {
+            snprintf(err, errlen, "%s has a different header (columns changed, or not a sweep's file)", path);
+            free(buf);
+            return -1;
+        }
+        pos = hlen + 1;
+    }
+    char *out = malloc(n + hlen + 2);
+    if (!out) rb_die("sweep: out of memory reading %s", path);
+    memcpy(out, RB_SWEEP_CSV_HEADER "\n", hlen + 1);
+    size_t on = hlen + 1;
+    while (pos < n) {
+        char *line = buf + pos;
+        nl = memchr(line, '\n', n - pos);
+        if (!nl) { /* no newline: the write of this row was cut short */
+            rep->truncated = 1;
+            changed = 1;
+            break;
+        }
+        const size_t len = (size_t)(nl - line);
+        pos += len + 1;
+        char *fld[RB_SWEEP_NCOLS + 1];
+        const int has_nul = len && memchr(line, '\0', len);
+        char *copy = NULL;
+        if (len && !has_nul && !(copy = strndup(line, len))) rb_die("sweep: out of memory");
+        int ok = copy && rb_csv_split(copy, fld, RB_SWEEP_NCOLS) == RB_SWEEP_NCOLS && row_valid(fld);
+        if (!ok) {
+            rep->damaged++;
+            changed = 1;
+        } else {
+            char key[512];
+            snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
+                     fld[9], fld[10], fld[12]);
+            if (!rb_strset_add(keys, key)) {
+                rep->duplicates++;
+                changed = 1;
+            } else {
+                memcpy(out + on, line, len);
+                on += len;
+                out[on++] = '\n';
+                rep->rows++;
+            }
+        }
+        free(copy);
+    }
+    int rc = 0;
+    if (changed && repair) rc = write_all_synced(path, out, on, err, errlen);
+    free(buf);
+    free(out);
+    return rc;
+}
+
+void rb_csv_report_text(const rb_csv_report *rep, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (!rep->truncated && !rep->damaged && !rep->duplicates) return;
+    size_t k = 0;
+    const char *sep = "dropped ";
+    if (rep->truncated) {
+        k += (size_t)snprintf(buf + k, n - k, "%s1 truncated last line (a write cut short)", sep);
+        sep = ", ";
+    }
+    if (rep->damaged && k < n) {
+        k += (size_t)snprintf(buf + k, n - k, "%s%d damaged line(s) (NUL bytes, wrong field count or "
+                              "values no sweep writes)", sep, rep->damaged);
+        sep = ", ";
+    }
+    if (rep->duplicates && k < n)
+        k += (size_t)snprintf(buf + k, n - k, "%s%d duplicate row(s) (the first of each key kept)", sep,
+                              rep->duplicates);
+    if (k < n) snprintf(buf + k, n - k, "; %ld row(s) kept", rep->rows);
+}

@@ -1,0 +1,69 @@
+/*
+ * results_csv.h: DIR/results.csv of a sweep: one row per point, written
+ * whole (one write, flush and fsync) so a crash cuts at most the last
+ * line; read back and repaired on resume.
+ */
+#ifndef RB_RESULTS_CSV_H
+#define RB_RESULTS_CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "run.h"
+#include "strset.h"
+#include "sweep.h"
+#include "sysinfo.h"
+
+/* The CSV columns, in order (the header line without the newline). */
+#define RB_SWEEP_CSV_HEADER                                                                    \
+    "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
+    "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
+    "status,binding"
+#define RB_SWEEP_NCOLS 27
+
+/* Writes s as one CSV field: quoted when it holds a comma, quote or
+ * newline; newlines become spaces (a row is always one line). */
+void rb_csv_field(FILE *f, const char *s);
+/* Splits one CSV line (no newline) into at most max fields, in place
+ * (quotes removed, "" unescaped); returns the count, or -1 when a quote is
+ * not closed. */
+int rb_csv_split(char *line, char **fields, int max);
+
+/* What one point gave: status "ok", "skipped: why" or "error: why"; tm
+ * when timed. */
+typedef struct {
+    char status[512];
+    rb_timing tm;
+    int timed;
+} rb_point_result;
+
+/* Appends the row of one point to csv (opened for append) with one write,
+ * then fflush and fsync; binding: the binding of its team (written when
+ * timed). Dies with the reason (naming path) if the row cannot be
+ * written. */
+void rb_results_append(FILE *csv, const char *path, const rb_sysinfo *si, const rb_sweep_point *pt,
+                       const rb_point_result *r, const char *binding);
+
+/* What reading results.csv found. */
+typedef struct {
+    long rows;       /* rows kept                                          */
+    int truncated;   /* 1: the last line had no newline (a write cut short) */
+    int damaged;     /* lines dropped: NUL bytes, wrong field count, values
+                      * that no sweep writes (a cut line included)          */
+    int duplicates;  /* rows dropped because an earlier row has their key  */
+} rb_csv_report;
+
+/* Reads path for resume: checks the header, keeps every complete row that
+ * a sweep could have written, adds its key (variant,cell,pass,T,N,I,H,
+ * threads) to keys, and drops the rest: a last line without newline, any
+ * line with a NUL byte or not RB_SWEEP_NCOLS valid fields, and a row whose
+ * key an earlier row holds. With repair, a file that lost lines is
+ * rewritten (temporary file, fsync, rename; the temporary file removed if
+ * that fails) and a missing file is created with the header; without,
+ * nothing is written. Returns 0, or -1 with a one-line reason in err. */
+int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
+                      size_t errlen);
+/* One line for stderr saying what a load dropped ("" when nothing). */
+void rb_csv_report_text(const rb_csv_report *rep, char *buf, size_t n);
+
+#endif

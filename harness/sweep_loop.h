@@ -1,0 +1,56 @@
+/*
+ * sweep_loop.h: the loop of `rnnbench sweep`: each point not yet done is
+ * timed (rb_time_pass, the loop `run` uses) and appended to results.csv
+ * before the next starts; progress and ETA on stderr; SIGINT/SIGTERM
+ * finish the point under way (a second signal abandons it).
+ */
+#ifndef RB_SWEEP_LOOP_H
+#define RB_SWEEP_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "strset.h"
+#include "sweep.h"
+#include "sysinfo.h"
+
+/* From here on SIGINT and SIGTERM set a flag (rb_sweep_stop_signal) and a
+ * second one exits at once, saying "resume with: rnnbench sweep --resume
+ * dir"; so dir must already be one --resume accepts. during_startup: the
+ * first signal's message says the sweep stops before its first point.
+ * Also ignores SIGPIPE: a closed stderr must not end a sweep whose
+ * results go to a file. */
+void rb_sweep_signals_install(const char *dir, int during_startup);
+/* The signal that asked to stop, or 0. */
+int rb_sweep_stop_signal(void);
+
+/* Signals held back (blocked) while the files that make a directory
+ * resumable are created, then let through (pending ones are delivered). */
+void rb_sweep_signals_hold(void);
+void rb_sweep_signals_release(void);
+
+/* 1 when the point will be a skipped row (no time to estimate). */
+int rb_sweep_will_skip(const rb_sweep_point *pt);
+
+typedef struct {
+    int reps, warmup;
+    uint64_t seed;
+} rb_sweep_timing;
+
+typedef struct {
+    size_t done;              /* points in results.csv, any run */
+    size_t ok, skipped, errors; /* of this run */
+    double seconds;           /* this run's wall time */
+} rb_sweep_tally;
+
+/* Runs every point whose key is not in done (adding it), appending to csv
+ * (path: for messages); est_left: the rough seconds of those points.
+ * Stops early when a signal asks (rb_sweep_stop_signal). */
+void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE *csv, const char *path,
+                   const rb_sysinfo *si, const rb_sweep_timing *tm, double est_left, rb_sweep_tally *tally);
+
+/* "12 s", "3.4 min", "2.1 hours" ("?" when unknown). */
+void rb_fmt_duration(double s, char *buf, size_t n);
+
+#endif
