@@ -8,11 +8,11 @@
  * `run` uses: parameters packed untimed, --warmup untimed passes, --reps
  * timed ones, median/min/max/stddev of the wall time (sweep_loop.c).
  *
- * Every stop leaves a directory `--resume DIR` accepts: meta.json and the
- * results.csv header are written, with SIGINT/SIGTERM held back, before
- * anything is measured; from then on a signal stops the sweep after the
- * step under way (a second signal at once), says how to resume and exits
- * 128 + the signal number. `--resume DIR` re-reads the command from
+ * Every stop leaves a directory `--resume DIR` accepts: SIGINT/SIGTERM are
+ * caught from before the directory is made, and meta.json and the
+ * results.csv header are written before anything is measured; a signal
+ * stops the sweep after the step under way (a second one at once), says
+ * how to resume and exits 128 + the signal number. `--resume DIR` re-reads the command from
  * DIR/meta.json, rebuilds the same grid and skips the points whose key
  * (variant,cell,pass,T,N,I,H,threads) results.csv already holds, after
  * dropping what a crash or a hand damaged there.
@@ -191,8 +191,8 @@ static void measure(rb_sysinfo *si)
 }
 
 /* A new sweep: its directory, meta.json (rewritten once the machine is
- * measured) and the results.csv header, made with signals held back so
- * that any stop from here on leaves a directory --resume accepts. Returns
+ * measured) and the results.csv header, made before anything is measured
+ * so that any stop leaves a directory --resume accepts. Returns
  * non-zero (the exit status) when a signal stopped it during the
  * measurement. */
 static int start_new(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid, size_t npts,
@@ -202,15 +202,13 @@ static int start_new(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid, si
     rb_csv_report rep;
     rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, NULL, c->tm.reps, c->tm.warmup,
                        (unsigned long long)c->tm.seed, est->total_s};
-    rb_sweep_signals_hold();
     rb_sweep_dir_new(dir, n, opt(c, "out")->value, si->hostname);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     rb_sweep_meta_write(path, &m); /* the machine not measured yet */
     snprintf(path, sizeof path, "%s/results.csv", dir);
     if (rb_sweep_csv_load(path, done, 1, &rep, err, sizeof err) != 0) rb_die("sweep: %s", err);
-    rb_sweep_signals_install(dir, 1);
-    rb_sweep_signals_release();
-    measure(si);
+    rb_sweep_signals_resumable(dir);
+    if (!rb_sweep_stop_signal()) measure(si);
     if (rb_sweep_stop_signal()) return interrupted(dir, 0, npts);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     rb_sweep_meta_write(path, &m);
@@ -224,8 +222,8 @@ static int start_resume(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid,
 {
     char path[4200];
     snprintf(dir, n, "%s", c->resume);
-    rb_sweep_signals_install(dir, 1);
-    measure(si);
+    rb_sweep_signals_resumable(dir);
+    if (!rb_sweep_stop_signal()) measure(si);
     if (rb_sweep_stop_signal()) return interrupted(dir, npts - est->todo, npts);
     for (int k = 1; k < 1000; k++) {
         snprintf(path, sizeof path, "%s/meta-resume-%d.json", dir, k);
@@ -273,6 +271,7 @@ int rb_cmd_sweep(int argc, char **argv)
 {
     static sweep_cmd c; /* option values point into it: lives to the end */
     parse_command(&c, argc, argv);
+    if (!c.dry) rb_sweep_signals_catch(); /* before a file is touched */
 
     static rb_sysinfo si;
     rb_sysinfo_collect(&si, RB_SYSINFO_MEASURE_NONE);

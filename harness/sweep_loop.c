@@ -27,15 +27,17 @@
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t in_startup;
+static volatile sig_atomic_t may_exit; /* the directory is resumable */
 static char abandon_msg[4600];
 static size_t abandon_len;
 
 static void on_signal(int sig)
 {
-    if (stop_signal) { /* the second one: abandon the point under way */
+    if (stop_signal && may_exit) { /* the second one: abandon the point under way */
         if (abandon_len) (void)!write(STDERR_FILENO, abandon_msg, abandon_len);
         _exit(128 + sig);
     }
+    if (stop_signal) return;
     stop_signal = sig;
     static const char m[] =
         "\nrnnbench: signal received: finishing the current point (signal again to abandon it)\n";
@@ -45,14 +47,9 @@ static void on_signal(int sig)
     else (void)!write(STDERR_FILENO, m, sizeof m - 1);
 }
 
-void rb_sweep_signals_install(const char *dir, int during_startup)
+void rb_sweep_signals_catch(void)
 {
-    in_startup = during_startup;
-    abandon_len = (size_t)snprintf(abandon_msg, sizeof abandon_msg,
-                                   "\nrnnbench: interrupted; the point under way is abandoned, every "
-                                   "finished point is saved; resume with: rnnbench sweep --resume %s\n",
-                                   dir);
-    if (abandon_len >= sizeof abandon_msg) abandon_len = sizeof abandon_msg - 1;
+    in_startup = 1;
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -66,19 +63,19 @@ void rb_sweep_signals_install(const char *dir, int during_startup)
     signal(SIGPIPE, SIG_IGN);
 }
 
-int rb_sweep_stop_signal(void) { return stop_signal; }
-
-static void stop_signals(int how)
+void rb_sweep_signals_resumable(const char *dir)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(how, &set, NULL);
+    if (!may_exit) {
+        abandon_len = (size_t)snprintf(abandon_msg, sizeof abandon_msg,
+                                       "\nrnnbench: interrupted; the point under way is abandoned, every "
+                                       "finished point is saved; resume with: rnnbench sweep --resume %s\n",
+                                       dir);
+        if (abandon_len >= sizeof abandon_msg) abandon_len = sizeof abandon_msg - 1;
+    }
+    may_exit = 1;
 }
 
-void rb_sweep_signals_hold(void) { stop_signals(SIG_BLOCK); }
-void rb_sweep_signals_release(void) { stop_signals(SIG_UNBLOCK); }
+int rb_sweep_stop_signal(void) { return stop_signal; }
 
 /* ------------------------------------------------------------ one point */
 

@@ -15,20 +15,17 @@
 #include "sweep.h"
 #include "sysinfo.h"
 
-/* From here on SIGINT and SIGTERM set a flag (rb_sweep_stop_signal) and a
- * second one exits at once, saying "resume with: rnnbench sweep --resume
- * dir"; so dir must already be one --resume accepts. during_startup: the
- * first signal's message says the sweep stops before its first point.
- * Also ignores SIGPIPE: a closed stderr must not end a sweep whose
- * results go to a file. */
-void rb_sweep_signals_install(const char *dir, int during_startup);
+/* From here on SIGINT and SIGTERM only set a flag (rb_sweep_stop_signal),
+ * which the start-up checks after each step and the loop before each
+ * point. (Blocking them instead would not do: OpenMP's threads would take
+ * them with the default action.) Also ignores SIGPIPE: a closed stderr
+ * must not end a sweep whose results go to a file. */
+void rb_sweep_signals_catch(void);
+/* dir is now one --resume accepts: a second signal exits at once, saying
+ * "resume with: rnnbench sweep --resume dir". */
+void rb_sweep_signals_resumable(const char *dir);
 /* The signal that asked to stop, or 0. */
 int rb_sweep_stop_signal(void);
-
-/* Signals held back (blocked) while the files that make a directory
- * resumable are created, then let through (pending ones are delivered). */
-void rb_sweep_signals_hold(void);
-void rb_sweep_signals_release(void);
 
 /* 1 when the point will be a skipped row (no time to estimate). */
 int rb_sweep_will_skip(const rb_sweep_point *pt);

@@ -19,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +32,7 @@
 
 #include "cli_run.h"
 
+#include "../harness/json.h"
 #include "../harness/results_csv.h"
 #include "../harness/sweep.h"
 
@@ -78,6 +83,13 @@ static int csv_rows(const char *dir)
     int n = csv_keys(dir, k);
     rb_strset_free(k);
     return n;
+}
+
+static int rb_sweep_dir_holds_meta(const char *dir)
+{
+    char p[2100];
+    snprintf(p, sizeof p, "%s/meta.json", dir);
+    return access(p, F_OK) == 0;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -277,6 +289,365 @@ static void test_truncated_line_repaired(void **state)
 }
 
 
+/* ------------------------------------------------- damaged results.csv */
+
+/* A finished TINY sweep in tmpdir/name; returns its results.csv text. */
+static char *tiny_sweep(const char *name, char *dir, size_t n)
+{
+    char args[1024], err[8192];
+    snprintf(dir, n, "%s/%s", tmpdir, name);
+    snprintf(args, sizeof args, TINY " --out %s", dir);
+    int st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("exit %d: %s", st, err);
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(csv);
+    assert_non_null(text);
+    return text;
+}
+
+static void write_bytes(const char *dir, const char *data, size_t n)
+{
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/results.csv", dir);
+    FILE *f = fopen(csv, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* The start of line k (0: the header) of text. */
+static const char *line_at(const char *text, int k)
+{
+    for (; k > 0; k--) text = strchr(text, '\n') + 1;
+    return text;
+}
+
+static size_t line_len(const char *line) { return (size_t)(strchr(line, '\n') - line) + 1; }
+
+static int resume(const char *dir, char *err, size_t errlen)
+{
+    char args[700];
+    snprintf(args, sizeof args, "sweep --resume %s", dir);
+    return run(args, err, errlen);
+}
+
+/* Issue 9, 3.1: the NUL block a crash leaves after the last row. Every
+ * resume must repair it and none may duplicate a row. */
+static void test_nul_block_after_last_row(void **state)
+{
+    (void)state;
+    char dir[512], err[8192];
+    char *text = tiny_sweep("nulblock", dir, sizeof dir);
+    size_t keep = (size_t)(line_at(text, 2) - text); /* header + one row */
+    char *bytes = calloc(keep + 4096, 1);
+    memcpy(bytes, text, keep);
+    write_bytes(dir, bytes, keep + 4096);
+    for (int i = 0; i < 3; i++) {
+        int rc = resume(dir, err, sizeof err);
+        if (rc != 0) fail_msg("resume %d exit %d: %s", i + 1, rc, err);
+        if (i == 0) assert_non_null(strstr(err, "dropped 1 truncated last line"));
+        assert_int_equal(csv_rows(dir), 4); /* asserts no key twice, no NUL */
+    }
+    char *now = rb_cli_slurp(strcat(dir, "/results.csv"));
+    assert_int_equal(strncmp(now, text, keep), 0); /* the kept row untouched */
+    free(now);
+    free(bytes);
+    free(text);
+}
+
+/* Issue 9, 3.1: a NUL inside a row drops that row only; the rows after it
+ * are kept as they were, not re-run. */
+static void test_nul_inside_row(void **state)
+{
+    (void)state;
+    char dir[512], err[8192];
+    char *text = tiny_sweep("nulrow", dir, sizeof dir);
+    size_t n = strlen(text);
+    char *bytes = malloc(n);
+    memcpy(bytes, text, n);
+    const char *row2 = line_at(text, 2);
+    bytes[(row2 - text) + 10] = '\0';
+    write_bytes(dir, bytes, n);
+    int rc = resume(dir, err, sizeof err);
+    if (rc != 0) fail_msg("resume exit %d: %s", rc, err);
+    assert_non_null(strstr(err, "1 damaged line"));
+    assert_int_equal(csv_rows(dir), 4);
+    char path[700];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *now = rb_cli_slurp(path);
+    for (int k = 3; k <= 4; k++) { /* rows 3 and 4 kept byte for byte */
+        const char *row = line_at(text, k);
+        char want[4096];
+        snprintf(want, sizeof want, "%.*s", (int)line_len(row), row);
+        if (!strstr(now, want)) fail_msg("row %d was not kept: %s", k, want);
+    }
+    free(now);
+    free(bytes);
+    free(text);
+}
+
+/* Issue 9: a 27-field row no sweep writes, and a row repeated, are
+ * dropped and counted, not kept as done. */
+static void test_garbage_and_duplicate_rows(void **state)
+{
+    (void)state;
+    char dir[512], err[8192];
+    char *text = tiny_sweep("garbage", dir, sizeof dir);
+    const char *row1 = line_at(text, 1);
+    char *bytes = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&bytes, &n);
+    fputs(text, m);
+    fwrite(row1, 1, line_len(row1), m); /* a duplicate */
+    for (int i = 0; i < RB_SWEEP_NCOLS; i++) fputs(i ? ",x" : "x", m); /* garbage */
+    fputc('\n', m);
+    fclose(m);
+    write_bytes(dir, bytes, n);
+    int rc = resume(dir, err, sizeof err);
+    if (rc != 0) fail_msg("resume exit %d: %s", rc, err);
+    print_message("%s", err);
+    assert_non_null(strstr(err, "1 damaged line"));
+    assert_non_null(strstr(err, "1 duplicate row"));
+    assert_int_equal(csv_rows(dir), 4);
+    free(bytes);
+    free(text);
+}
+
+/* ----------------------------------------------------- hostile start-up */
+
+/* Issue 9, 3.4: SIGINT while the sweep measures the machine (before its
+ * first point) still leaves a directory --resume accepts, and says so. */
+static void test_signal_during_startup(void **state)
+{
+    (void)state;
+    char dir[512], errpath[512];
+    snprintf(dir, sizeof dir, "%s/early", tmpdir);
+    snprintf(errpath, sizeof errpath, "%s/early.stderr", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(errpath, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(99);
+        execl(RB_BIN, RB_BIN, "sweep", "--variants", "naive", "--cells", "lstm", "--T", "3", "--N", "2",
+              "--H", "8", "--reps", "1", "--out", dir, (char *)NULL);
+        _exit(98);
+    }
+    struct stat sb;
+    for (int i = 0; i < 20000 && stat(dir, &sb) != 0; i++) {
+        struct timespec ts = {0, 100 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGINT);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    char *err = rb_cli_slurp(errpath);
+    print_message("interrupted start-up: %s", err);
+    if (!WIFEXITED(st)) fail_msg("killed by signal %d, no resume line", WTERMSIG(st));
+    assert_int_equal(WEXITSTATUS(st), 130);
+    char want[700];
+    snprintf(want, sizeof want, "resume with: rnnbench sweep --resume %s", dir);
+    assert_non_null(strstr(err, want));
+    free(err);
+    char e2[8192];
+    int rc = resume(dir, e2, sizeof e2);
+    if (rc != 0) fail_msg("resume exit %d: %s", rc, e2);
+    assert_int_equal(csv_rows(dir), 1);
+}
+
+/* Issue 9, 3.4: stderr a pipe nobody reads (`sweep ... 2>&1 | head -3`):
+ * the sweep goes on and every point lands in results.csv. */
+static void test_closed_stderr_pipe(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/pipe", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int p[2];
+        if (pipe(p) != 0) _exit(97);
+        close(p[0]);
+        dup2(p[1], STDERR_FILENO);
+        if (!freopen("/dev/null", "w", stdout)) _exit(99);
+        signal(SIGPIPE, SIG_DFL);
+        execl(RB_BIN, RB_BIN, "sweep", "--variants", "naive", "--cells", "lstm,gru", "--T", "3", "--N", "2",
+              "--H", "8,16", "--reps", "1", "--out", dir, (char *)NULL);
+        _exit(98);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st)) fail_msg("killed by signal %d", WTERMSIG(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(csv_rows(dir), 4);
+}
+
+/* Issue 9: a full disk (here a file size limit) leaves no .tmp file. */
+static void test_full_disk_leaves_no_tmp(void **state)
+{
+    (void)state;
+    char dir[512], errpath[512];
+    snprintf(dir, sizeof dir, "%s/full", tmpdir);
+    snprintf(errpath, sizeof errpath, "%s/full.stderr", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {2048, 2048}; /* meta.json is larger */
+        signal(SIGXFSZ, SIG_IGN);        /* writes fail with EFBIG instead */
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(97);
+        if (!freopen(errpath, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(99);
+        execl(RB_BIN, RB_BIN, "sweep", "--variants", "naive", "--cells", "lstm", "--T", "3", "--N", "2",
+              "--H", "8", "--reps", "1", "--out", dir, (char *)NULL);
+        _exit(98);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    char *err = rb_cli_slurp(errpath);
+    print_message("full disk: %s", err);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    assert_non_null(strstr(err, "cannot write"));
+    free(err);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, ".tmp")) fail_msg("%s/%s left behind", dir, e->d_name);
+    closedir(d);
+}
+
+/* Issue 9: two sweeps without --out in the same second. The other one is
+ * played by directories of this second and the next few, each locked as
+ * a running sweep holds it: the new sweep must make its own. */
+static void test_default_dirs_never_shared(void **state)
+{
+    (void)state;
+    char cwd[512], host[256] = "", path[1024];
+    snprintf(cwd, sizeof cwd, "%s/auto", tmpdir);
+    assert_int_equal(mkdir(cwd, 0777), 0);
+    snprintf(path, sizeof path, "%s/results", cwd);
+    assert_int_equal(mkdir(path, 0777), 0);
+    gethostname(host, sizeof host - 1);
+    for (char *c = host; *c; c++)
+        if (*c == '/' || *c == ' ' || *c == ',') *c = '_';
+    int fds[8], nfd = 0;
+    time_t now = time(NULL);
+    for (int k = -1; k < 7; k++) {
+        time_t t = now + k;
+        struct tm tm;
+        char stamp[32];
+        localtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(path, sizeof path, "%s/results/%.100s-%s", cwd, host[0] ? host : "host", stamp);
+        assert_int_equal(mkdir(path, 0777), 0);
+        strcat(path, "/.lock");
+        int fd = open(path, O_RDWR | O_CREAT, 0666);
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+        fds[nfd++] = fd;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s sweep --variants naive --cells lstm --T 3 --N 2 --H 8 --reps 1 "
+             ">/dev/null 2>'%s/auto.stderr'", cwd, RB_BIN, tmpdir);
+    int st = system(cmd);
+    snprintf(path, sizeof path, "%s/auto.stderr", tmpdir);
+    char *err = rb_cli_slurp(path);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) fail_msg("exit %d: %s", WEXITSTATUS(st), err);
+    free(err);
+    for (int i = 0; i < nfd; i++) close(fds[i]);
+    /* exactly one directory holds the sweep, and it is a new one */
+    snprintf(path, sizeof path, "%s/results", cwd);
+    DIR *d = opendir(path);
+    int sweeps = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char p[2048];
+        snprintf(p, sizeof p, "%s/results/%s", cwd, e->d_name);
+        if (rb_sweep_dir_holds_meta(p)) {
+            sweeps++;
+            assert_non_null(strrchr(e->d_name, '-'));
+            assert_true(strcmp(strrchr(e->d_name, '-'), "-2") == 0);
+            assert_int_equal(csv_rows(p), 1);
+        }
+    }
+    closedir(d);
+    assert_int_equal(sweeps, 1);
+}
+
+/* Issue 9: meta.json stays valid UTF-8 (and valid JSON) when an
+ * environment variable it records is not. */
+static void test_meta_utf8_with_bad_env(void **state)
+{
+    (void)state;
+    char dir[512], args[1024], err[8192], path[700];
+    snprintf(dir, sizeof dir, "%s/utf8", tmpdir);
+    snprintf(args, sizeof args, "sweep --variants naive --cells lstm --T 3 --N 2 --H 8 --reps 1 --out %s", dir);
+    setenv("RNNBENCH_TEST_BYTES", "\xff\xfe ok", 1);
+    int st = run(args, err, sizeof err);
+    unsetenv("RNNBENCH_TEST_BYTES");
+    if (st != 0) fail_msg("exit %d: %s", st, err);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    char *text = rb_cli_slurp(path), perr[256];
+    assert_non_null(text);
+    rb_json *v = rb_json_parse(text, strlen(text), perr, sizeof perr);
+    if (!v) fail_msg("meta.json: %s", perr);
+    const rb_json *e = rb_json_get(rb_json_get(v, "env"), "RNNBENCH_TEST_BYTES");
+    assert_non_null(e);
+    assert_string_equal(e->str, "\xef\xbf\xbd\xef\xbf\xbd ok");
+    rb_json_free(v);
+    free(text);
+}
+
+/* Issue 9, 3.9: the crafted meta.json (2^20 - 1 bytes ending in \u1) is
+ * one line of error, not a read past the buffer (run under make
+ * SANITIZE=1 to see the difference). */
+static void test_crafted_meta_refused(void **state)
+{
+    (void)state;
+    char dir[512], path[700], args[700];
+    snprintf(dir, sizeof dir, "%s/crafted", tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    const char *head = "{\"argv\": [\"rnnbench\", \"sweep\", \"";
+    const size_t n = (1u << 20) - 1;
+    fputs(head, f);
+    for (size_t i = strlen(head); i < n - 3; i++) fputc('a', f);
+    fputs("\\u1", f);
+    assert_int_equal(fclose(f), 0);
+    snprintf(args, sizeof args, "sweep --resume %s", dir);
+    rb_cli_expect_error(args, "\\u escape");
+}
+
+/* The hook for taking a subset of the grid before the loop. */
+static int keep_odd(const rb_sweep_point *pt, size_t index, void *ctx)
+{
+    (void)pt;
+    ++*(int *)ctx;
+    return index % 2 == 1;
+}
+
+static void test_points_filter(void **state)
+{
+    (void)state;
+    static rb_sweep_grid g;
+    rb_sweep_spec spec = {NULL, "lstm,gru", "naive", NULL, "3,4", NULL, NULL, "8", NULL};
+    rb_sweep_grid_build(&g, &spec, 1);
+    rb_sweep_point *pts;
+    size_t n = rb_sweep_points(&g, &pts);
+    assert_int_equal(n, 4);
+    char k1[256], k3[256], got[256];
+    rb_sweep_key(&pts[1], k1, sizeof k1);
+    rb_sweep_key(&pts[3], k3, sizeof k3);
+    int calls = 0;
+    assert_int_equal(rb_sweep_points_filter(pts, n, keep_odd, &calls), 2);
+    assert_int_equal(calls, 4);
+    rb_sweep_key(&pts[0], got, sizeof got);
+    assert_string_equal(got, k1);
+    rb_sweep_key(&pts[1], got, sizeof got);
+    assert_string_equal(got, k3);
+    free(pts);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -333,6 +704,16 @@ int main(void)
         cmocka_unit_test(test_tiny_sweep),
         cmocka_unit_test(test_interrupt_and_resume),
         cmocka_unit_test(test_truncated_line_repaired),
+        cmocka_unit_test(test_nul_block_after_last_row),
+        cmocka_unit_test(test_nul_inside_row),
+        cmocka_unit_test(test_garbage_and_duplicate_rows),
+        cmocka_unit_test(test_signal_during_startup),
+        cmocka_unit_test(test_closed_stderr_pipe),
+        cmocka_unit_test(test_full_disk_leaves_no_tmp),
+        cmocka_unit_test(test_default_dirs_never_shared),
+        cmocka_unit_test(test_meta_utf8_with_bad_env),
+        cmocka_unit_test(test_crafted_meta_refused),
+        cmocka_unit_test(test_points_filter),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_dry_run),
     };
