@@ -83,7 +83,7 @@ void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent);
 /* "variant,cell,pass,T,N,I,H,threads" */
 void rb_sweep_key(const rb_sweep_point *pt, char *buf, size_t n);
 
-/* Compulsory traffic of one pass in bytes, for the roofline (see sweep.c
+/* Compulsory traffic of one pass in bytes, for the roofline (see sweep_model.c
  * for the exact rule), float32. */
 double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass);
 /* The pass multiplier applied to the DeepBench count. */

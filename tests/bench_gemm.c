@@ -94,7 +94,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The FMA probe for this ISA; NULL for scalar (its probe lives in
- * harness/sysinfo.c, which would pull hwloc into this link). */
+ * harness/probes.c, static there). */
 static double (*probe_for(const char *isa))(long)
 {
 #if defined(__x86_64__)

@@ -4,7 +4,9 @@
  * interrupted sweep keeps what it finished and says how to resume; resume
  * completes it with every point exactly once and repairs a cut last line;
  * bad input is one line and exit 2. Also the CSV and traffic helpers of
- * harness/sweep.c, directly.
+ * harness/sweep_model.c and results_csv.c, directly; and what a damaged
+ * results.csv, a signal during start-up, a closed stderr, a full disk or
+ * a hostile meta.json do (issue 9).
  *
  * The sweeps run the naive variant on tiny shapes (RB_BIN, as test_cli).
  */

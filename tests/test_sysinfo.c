@@ -1,7 +1,7 @@
 /*
  * test_sysinfo.c: machine description, measured ceilings, ISA cap and the
- * thread-binding description (harness/cpu.c, sysinfo.c, bandwidth.c,
- * affinity.c).
+ * thread-binding description (harness/cpu.c, sysinfo.c, topology.c,
+ * probes.c, bandwidth.c, affinity.c).
  *
  * The JSON is checked by a small strict validator written here (RFC 8259
  * grammar, no extensions), so the test depends on nothing but cmocka; the
