@@ -278,6 +278,8 @@ int rb_cmd_sweep(int argc, char **argv)
     static rb_sweep_grid grid;
     rb_sweep_grid_build(&grid, &c.spec, usable_cores(&si));
     rb_sweep_point *pts;
+    /* A subset of the grid (rb_sweep_points_filter) is taken here, before
+     * the resume keys, the estimate and the loop see the points. */
     const size_t npts = rb_sweep_points(&grid, &pts);
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");

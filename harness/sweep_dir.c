@@ -15,7 +15,8 @@
 
 #include "cli.h"
 
-int rb_sweep_dir_has(const char *dir, const char *name)
+/* 1 when DIR/name exists. */
+static int has(const char *dir, const char *name)
 {
     char p[4200];
     struct stat st;
@@ -85,7 +86,7 @@ void rb_sweep_dir_new(char *dir, size_t n, const char *out, const char *hostname
     if ((size_t)snprintf(dir, n, "%s", out) >= n) rb_die("sweep: --out: path too long");
     /* checked again under the lock: another sweep may have just finished */
     for (int locked = 0; locked < 2; locked++) {
-        if (rb_sweep_dir_has(dir, "meta.json") || rb_sweep_dir_has(dir, "results.csv"))
+        if (has(dir, "meta.json") || has(dir, "results.csv"))
             rb_die("sweep: %s already holds a sweep (resume it with --resume %s, or pick another --out)", dir, dir);
         if (locked) break;
         if (make_dirs(dir) != 0) rb_die("sweep: cannot create %s: %s", dir, strerror(errno));

@@ -6,9 +6,6 @@
 
 #include <stddef.h>
 
-/* 1 when DIR/name exists. */
-int rb_sweep_dir_has(const char *dir, const char *name);
-
 /* Takes the lock of dir (DIR/.lock, flock) for the life of the process,
  * or dies: one sweep at a time per directory. */
 void rb_sweep_dir_lock(const char *dir);
