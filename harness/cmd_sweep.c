@@ -36,6 +36,7 @@
 #include "affinity.h"
 #include "cli.h"
 #include "run.h"
+#include "shard.h"
 #include "sweep.h"
 #include "sysinfo.h"
 #include "tensors.h"
@@ -222,6 +223,8 @@ static void saved_argv_free(saved_argv *a)
     a->argc = 0;
 }
 
+static rb_shard sweep_shard; /* --shard, for meta.json */
+
 static void write_meta(const char *path, const rb_sysinfo *si, const rb_sweep_grid *g, size_t npoints,
                        int argc, char **argv, const char *resumed_from, int reps, int warmup,
                        unsigned long long seed, double est_s)
@@ -245,7 +248,10 @@ static void write_meta(const char *path, const rb_sysinfo *si, const rb_sweep_gr
         if (i) fputs(", ", f);
         json_str(f, argv[i]);
     }
-    fprintf(f, "],\n  \"resume_of\": ");
+    fprintf(f, "],\n  \"shard\": ");
+    if (sweep_shard.n) fprintf(f, "\"%d/%d\"", sweep_shard.k, sweep_shard.n);
+    else fputs("null", f);
+    fprintf(f, ",\n  \"resume_of\": ");
     json_str(f, resumed_from);
     fprintf(f, ",\n  \"env\": {");
     int k = 0;
@@ -565,6 +571,7 @@ int rb_cmd_sweep(int argc, char **argv)
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
                           "points already in DIR/results.csv skipped", NULL, 0},
         {"dry-run", NULL, "list the points and an estimated time; run nothing", NULL, 0},
+        {"shard", "K/N", "only part K of N of the grid, balanced by estimated time (rnnbench slurm)", NULL, 0},
     };
     const int nopts = (int)(sizeof opts / sizeof opts[0]);
     const char *synopsis = "[--preset P | --cells --variants --passes --T --N --I --H --threads] [--reps R] "
@@ -613,7 +620,13 @@ int rb_cmd_sweep(int argc, char **argv)
     static rb_sweep_grid grid;
     rb_sweep_grid_build(&grid, &spec, cores);
     rb_sweep_point *pts;
-    const size_t npts = rb_sweep_points(&grid, &pts);
+    size_t npts = rb_sweep_points(&grid, &pts);
+    sweep_shard = rb_shard_parse(OPT("shard")->value);
+    npts = rb_shard_filter(pts, npts, sweep_shard, reps, warmup);
+    if (npts == 0 && sweep_shard.n) {
+        printf("sweep: shard %d/%d has no points (more parts than points)\n", sweep_shard.k, sweep_shard.n);
+        return 0;
+    }
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");
 
