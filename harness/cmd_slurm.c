@@ -332,6 +332,7 @@ int rb_cmd_slurm(int argc, char **argv)
     snprintf(probe, sizeof probe, "%s/job.sbatch", out);
     if (stat(probe, &stt) == 0)
         rb_die("slurm: %s already holds a job.sbatch (to resume it: sbatch %s; or pick another --out)", out, probe);
+    check_plain(out, "--out");
     char cmd_dir[PATH_MAX];
     snprintf(cmd_dir, sizeof cmd_dir, "%s", out);
     for (char *p = cmd_dir + 1; *p; p++)
