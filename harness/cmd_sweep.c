@@ -625,6 +625,8 @@ int rb_cmd_sweep(int argc, char **argv)
     npts = rb_shard_filter(pts, npts, sweep_shard, reps, warmup);
     if (npts == 0 && sweep_shard.n) {
         printf("sweep: shard %d/%d has no points (more parts than points)\n", sweep_shard.k, sweep_shard.n);
+        free(pts);
+        saved_argv_free(&sa);
         return 0;
     }
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);

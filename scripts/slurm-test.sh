@@ -45,7 +45,12 @@ T=$(mktemp -d /tmp/rnnbench-slurm.XXXXXX)
 chmod 755 "$T"
 pids=()
 cleanup() {
-    local p
+    local p ids
+    # Jobs first, so that no slurmstepd outlives its slurmd.
+    if [ -n "${SLURM_CONF:-}" ] && ids=$(squeue -h -o %A 2>/dev/null) && [ -n "$ids" ]; then
+        scancel $ids 2>/dev/null
+        for _ in $(seq 60); do [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break; sleep 0.5; done
+    fi
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${pids[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
