@@ -54,5 +54,7 @@ int rb_cmd_run(int argc, char **argv);
 int rb_cmd_info(int argc, char **argv);
 int rb_cmd_sweep(int argc, char **argv); /* cmd_sweep.c */
 int rb_cmd_gradnorm(int argc, char **argv);
+int rb_cmd_merge(int argc, char **argv); /* cmd_merge.c */
+int rb_cmd_slurm(int argc, char **argv); /* cmd_slurm.c */
 
 #endif

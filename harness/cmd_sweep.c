@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "provenance.h"
 #include "results_csv.h"
+#include "shard.h"
 #include "strset.h"
 #include "sweep.h"
 #include "sweep_dir.h"
@@ -35,7 +36,7 @@
 #include "sysinfo.h"
 #include "tensors.h"
 
-#define NOPTS 15
+#define NOPTS 16
 
 /* The command as parsed: from the command line, or for --resume from the
  * saved one. Option values point into argv or into saved. */
@@ -46,13 +47,14 @@ typedef struct {
     rb_saved_argv saved;
     rb_sweep_spec spec;
     rb_sweep_timing tm;
+    rb_shard shard;     /* --shard K/N; n == 0: the whole grid */
     int argc;           /* the real command line, for meta.json */
     char **argv;
 } sweep_cmd;
 
 static const char *const synopsis =
     "[--preset P | --cells --variants --passes --T --N --I --H --threads] [--reps R] "
-    "[--out DIR] [--dry-run] | --resume DIR";
+    "[--out DIR] [--shard K/N] [--dry-run] | --resume DIR";
 
 static rb_opt *opt(sweep_cmd *c, const char *name) { return rb_opt_get(c->opts, NOPTS, name); }
 
@@ -76,6 +78,7 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
                           "points already in DIR/results.csv skipped", NULL, 0},
         {"dry-run", NULL, "list the points and an estimated time; run nothing", NULL, 0},
+        {"shard", "K/N", "only part K of N of the grid, balanced by estimated time (rnnbench slurm)", NULL, 0},
     };
     memcpy(c->opts, opts, sizeof opts);
     rb_opts_parse("sweep", synopsis, argc, argv, c->opts, NOPTS);
@@ -100,6 +103,7 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
     c->tm.reps = (int)rb_parse_long(reps, "--reps", 1, 1000000);
     c->tm.warmup = (int)rb_parse_long(opt(c, "warmup")->value, "--warmup", 0, 1000000);
     c->tm.seed = rb_parse_u64(opt(c, "seed")->value, "--seed");
+    c->shard = rb_shard_parse(opt(c, "shard")->value);
     c->argc = rb_provenance_argv(&c->argv);
     if (c->argc == 0) { /* main() did not record it: the command alone */
         c->argc = argc;
@@ -200,7 +204,7 @@ static int start_new(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid, si
 {
     char path[4200], err[512];
     rb_csv_report rep;
-    rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, NULL, c->tm.reps, c->tm.warmup,
+    rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, NULL, c->shard.k, c->shard.n, c->tm.reps, c->tm.warmup,
                        (unsigned long long)c->tm.seed, est->total_s};
     rb_sweep_dir_new(dir, n, opt(c, "out")->value, si->hostname);
     snprintf(path, sizeof path, "%s/meta.json", dir);
@@ -229,7 +233,7 @@ static int start_resume(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid,
         snprintf(path, sizeof path, "%s/meta-resume-%d.json", dir, k);
         if (access(path, F_OK) != 0) break;
     }
-    rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, dir, c->tm.reps, c->tm.warmup,
+    rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, dir, c->shard.k, c->shard.n, c->tm.reps, c->tm.warmup,
                        (unsigned long long)c->tm.seed, est->left_s};
     rb_sweep_meta_write(path, &m);
     return 0;
@@ -278,9 +282,16 @@ int rb_cmd_sweep(int argc, char **argv)
     static rb_sweep_grid grid;
     rb_sweep_grid_build(&grid, &c.spec, usable_cores(&si));
     rb_sweep_point *pts;
-    /* A subset of the grid (rb_sweep_points_filter) is taken here, before
-     * the resume keys, the estimate and the loop see the points. */
-    const size_t npts = rb_sweep_points(&grid, &pts);
+    size_t npts = rb_sweep_points(&grid, &pts);
+    /* --shard takes its part here, before the resume keys, the estimate
+     * and the loop see the points. */
+    npts = rb_shard_filter(pts, npts, c.shard, c.tm.reps, c.tm.warmup);
+    if (npts == 0 && c.shard.n) {
+        printf("sweep: shard %d/%d has no points (more parts than points)\n", c.shard.k, c.shard.n);
+        free(pts);
+        rb_saved_argv_free(&c.saved);
+        return 0;
+    }
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");
 

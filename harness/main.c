@@ -21,6 +21,8 @@ static const command commands[] = {
     {"info", rb_cmd_info, "machine: CPU, topology, ISA, compiler, OpenMP, measured peak"},
     {"sweep", rb_cmd_sweep, "time a grid or preset (quick, deepbench, full) into results/<host>-<date>/"},
     {"gradnorm", rb_cmd_gradnorm, "gradient norms back through time per cell and recurrent scale (CSV)"},
+    {"merge", rb_cmd_merge, "one results directory out of several sweeps (shards, machines)"},
+    {"slurm", rb_cmd_slurm, "a sweep as a Slurm job array of shards, then a merge job"},
 };
 
 static void usage(FILE *f)

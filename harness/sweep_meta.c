@@ -48,7 +48,10 @@ static void write_body(FILE *f, const rb_sweep_meta *m)
         if (i) fputs(", ", f);
         rb_json_string(f, m->argv[i]);
     }
-    fprintf(f, "],\n  \"resume_of\": ");
+    fprintf(f, "],\n  \"shard\": ");
+    if (m->shard_n) fprintf(f, "\"%d/%d\"", m->shard_k, m->shard_n);
+    else fputs("null", f);
+    fprintf(f, ",\n  \"resume_of\": ");
     rb_json_string(f, m->resume_of);
     fprintf(f, ",\n  \"env\": ");
     rb_env_json(f, 2);

@@ -18,6 +18,7 @@ typedef struct {
     int argc;                 /* the whole command line, program name first */
     char **argv;
     const char *resume_of;    /* the directory resumed, or NULL */
+    int shard_k, shard_n;     /* --shard K/N, or shard_n == 0 */
     int reps, warmup;
     unsigned long long seed;
     double estimated_s;
