@@ -42,7 +42,7 @@ static float *run_all(const rb_variant *v, const rb_shape *s, int threads, size_
     rb_tset ts;
     assert_int_equal(rb_tset_alloc(&ts, s, err, sizeof err), 0);
     rb_tset_init(&ts, 5);
-    rb_problem p = {*s, threads};
+    rb_problem p = {.s = *s, .threads = threads};
     void *plan = v->ops->plan_create(&p, err, sizeof err);
     assert_non_null(plan);
     void *ws = rb_alloc(v->ops->workspace_bytes(&p));
