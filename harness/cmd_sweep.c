@@ -545,6 +545,22 @@ static void progress_done(const progress *pg, const rb_sweep_point *pt, const po
 
 /* ---------------------------------------------------------------- main */
 
+/* --grid BxS: every omp_grid point runs on that grid, so each must have
+ * threads = B*S (checked before anything runs); other variants ignore it. */
+static void force_grid(const char *text, rb_sweep_point *pts, size_t npts)
+{
+    int B, S;
+    rb_parse_grid_opt(text, "sweep", &B, &S);
+    for (size_t i = 0; i < npts; i++) {
+        if (strcmp(pts[i].v->parallel, "omp_grid") != 0) continue;
+        if ((long long)B * S != pts[i].p.threads)
+            rb_die("sweep: --grid %dx%d is %lld threads but the grid has a %s point at threads = %d", B, S,
+                   (long long)B * S, pts[i].v->name, pts[i].p.threads);
+        pts[i].p.grid_b = B;
+        pts[i].p.grid_s = S;
+    }
+}
+
 int rb_cmd_sweep(int argc, char **argv)
 {
     rb_opt opts[] = {
@@ -565,6 +581,8 @@ int rb_cmd_sweep(int argc, char **argv)
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
                           "points already in DIR/results.csv skipped", NULL, 0},
         {"dry-run", NULL, "list the points and an estimated time; run nothing", NULL, 0},
+        {"grid", "BxS", "force this thread grid on the *_omp_grid variants (their points need "
+                        "threads = B*S; default: the cost model per point)", NULL, 0},
     };
     const int nopts = (int)(sizeof opts / sizeof opts[0]);
     const char *synopsis = "[--preset P | --cells --variants --passes --T --N --I --H --threads] [--reps R] "
@@ -616,6 +634,7 @@ int rb_cmd_sweep(int argc, char **argv)
     const size_t npts = rb_sweep_points(&grid, &pts);
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");
+    if (OPT("grid")->value) force_grid(OPT("grid")->value, pts, npts);
 
     /* keys already done (resume) */
     rb_strset *done = rb_strset_new();
