@@ -547,10 +547,8 @@ static void progress_done(const progress *pg, const rb_sweep_point *pt, const po
 
 /* --grid BxS: every omp_grid point runs on that grid, so each must have
  * threads = B*S (checked before anything runs); other variants ignore it. */
-static void force_grid(const char *text, rb_sweep_point *pts, size_t npts)
+static void force_grid(int B, int S, rb_sweep_point *pts, size_t npts)
 {
-    int B, S;
-    rb_parse_grid_opt(text, "sweep", &B, &S);
     for (size_t i = 0; i < npts; i++) {
         if (strcmp(pts[i].v->parallel, "omp_grid") != 0) continue;
         if ((long long)B * S != pts[i].p.threads)
@@ -620,6 +618,8 @@ int rb_cmd_sweep(int argc, char **argv)
                                         "--reps", 1, 1000000);
     const int warmup = (int)rb_parse_long(OPT("warmup")->value, "--warmup", 0, 1000000);
     const uint64_t seed = rb_parse_u64(OPT("seed")->value, "--seed");
+    int grid_b = 0, grid_s = 0;
+    if (OPT("grid")->value) rb_parse_grid_opt(OPT("grid")->value, "sweep", &grid_b, &grid_s);
 
     /* Cores for "all" and the presets: physical cores this process may
      * use (a taskset or cpuset can leave fewer). */
@@ -634,7 +634,7 @@ int rb_cmd_sweep(int argc, char **argv)
     const size_t npts = rb_sweep_points(&grid, &pts);
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");
-    if (OPT("grid")->value) force_grid(OPT("grid")->value, pts, npts);
+    if (OPT("grid")->value) force_grid(grid_b, grid_s, pts, npts);
 
     /* keys already done (resume) */
     rb_strset *done = rb_strset_new();
