@@ -458,6 +458,7 @@ void rb_sysinfo_collect(rb_sysinfo *si, int measure)
     copy_env("OMP_NUM_THREADS", si->omp_num_threads, sizeof si->omp_num_threads,
              &si->omp_num_threads_set);
     rb_affinity_describe(si->binding, sizeof si->binding, si->omp_max_threads);
+    rb_placement_plan(&si->placement, -1);
 
     si->peak_gflops_core = si->peak_gflops_all = si->bandwidth_gbs = NAN;
     si->bandwidth_mib = si->cpu_share = NAN;
@@ -547,6 +548,7 @@ void rb_sysinfo_print_text(const rb_sysinfo *si, FILE *f)
             si->omp_proc_bind_set ? si->omp_proc_bind_env : "unset",
             si->omp_num_threads_set ? si->omp_num_threads : "unset");
     fprintf(f, "Binding:    %s\n", si->binding);
+    rb_placement_print_text(&si->placement, f);
     if (!si->measured) {
         fprintf(f, "Ceilings:   not measured\n");
         return;
@@ -742,6 +744,9 @@ void rb_sysinfo_print_json(const rb_sysinfo *si, FILE *f, int indent)
     jw_str(&w, "OMP_NUM_THREADS", si->omp_num_threads_set ? si->omp_num_threads : NULL);
     jw_str(&w, "binding", si->binding);
     jw_close(&w);
+
+    jw_key(&w, "placement");
+    rb_placement_print_json(&si->placement, f, indent < 0 ? -1 : indent + 2);
 
     jw_str(&w, "peak_isa", si->measured ? rb_isa_name(si->peak_isa) : NULL);
     jw_int(&w, "peak_threads", si->measured ? si->peak_threads : -1);
