@@ -571,7 +571,7 @@ int rb_cmd_sweep(int argc, char **argv)
         {"N", "LIST", "batch sizes (default 16)", NULL, 0},
         {"I", "LIST", "input sizes, or H: I = H (default H)", NULL, 0},
         {"H", "LIST", "hidden sizes (default 256)", NULL, 0},
-        {"threads", "LIST", "team sizes, or all: 1,2,4,.. and the core count (default 1)", NULL, 0},
+        {"threads", "LIST", "team sizes, or all: 1,2,4,.., the core count, one NUMA node's and one package's cores (default 1)", NULL, 0},
         {"reps", "R", "timed repetitions per point (default 5; quick: 3)", NULL, 0},
         {"warmup", "W", "untimed repetitions first", "1", 0},
         {"seed", "S", "seed of the initial values", "1", 0},
