@@ -107,6 +107,7 @@ static void test_threads_axis(void **state)
     load("pack:2 numa:3 core:4 pu:1", 0);
     assert_int_equal(pl.node_cores, 4);
     assert_int_equal(pl.package_cores, 12);
+    expect_places("{0}:24:1");
     int axis[64];
     const int want[] = {1, 2, 4, 8, 12, 16, 24};
     assert_int_equal(rb_threads_axis(24, &pl, axis, 64), 7);
