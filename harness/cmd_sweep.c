@@ -552,7 +552,7 @@ static void force_grid(int B, int S, rb_sweep_point *pts, size_t npts)
     for (size_t i = 0; i < npts; i++) {
         if (strcmp(pts[i].v->parallel, "omp_grid") != 0) continue;
         if ((long long)B * S != pts[i].p.threads)
-            rb_die("sweep: --grid %dx%d is %lld threads but the grid has a %s point at threads = %d", B, S,
+            rb_die("sweep: --grid %dx%d is %lld threads but the sweep has a point of %s at threads = %d", B, S,
                    (long long)B * S, pts[i].v->name, pts[i].p.threads);
         pts[i].p.grid_b = B;
         pts[i].p.grid_s = S;

@@ -115,7 +115,7 @@ static void test_cli_errors(void **state)
     snprintf(args, sizeof args, "run --variant %s --threads 2 --grid 2x2", v);
     rb_cli_expect_error(args, "--threads is 2");
     snprintf(args, sizeof args, "sweep --variants %s --threads 1,2 --grid 1x2 --dry-run", v);
-    rb_cli_expect_error(args, "threads = 1");
+    rb_cli_expect_error(args, "at threads = 1");
 }
 
 /* A forced grid and the model's are both said by --verbose. */
