@@ -11,6 +11,7 @@
 #endif
 
 #include "affinity.h"
+#include "placement.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -71,7 +72,15 @@ void rb_affinity_init(int argc, char **argv)
         return;
     }
 #if defined(__linux__)
-    setenv("OMP_PLACES", "cores", 1);
+    /* The places of the hwloc plan (placement.h): cores by package, NUMA
+     * node, core. A topology that is not this machine's (HWLOC_SYNTHETIC,
+     * HWLOC_XMLFILE) gives a plan to report, never places to bind to. */
+    static rb_placement plan; /* ~16 KiB: off the stack */
+    static char places[8192];
+    rb_placement_plan(&plan, -1);
+    if (!plan.have || !plan.this_system || rb_placement_omp_places(&plan, places, sizeof places) != 0)
+        snprintf(places, sizeof places, "%s", plan.have && plan.smt ? "threads" : "cores");
+    setenv("OMP_PLACES", places, 1);
     setenv("OMP_PROC_BIND", "close", 1);
     setenv("RNNBENCH_BIND_DEFAULTED", "1", 1);
     fflush(NULL); /* nothing buffered may be lost or written twice */
@@ -230,7 +239,9 @@ int rb_affinity_describe(char *buf, size_t n, int threads)
 
 #if RB_AFF_HWLOC
     hwloc_topology_t topo = NULL;
-    if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0) {
+    int foreign = 0; /* a synthetic or XML topology: its PUs are not ours */
+    if (hwloc_topology_init(&topo) != 0 || hwloc_topology_load(topo) != 0 ||
+        (foreign = !hwloc_topology_is_thissystem(topo))) {
         if (topo)
             hwloc_topology_destroy(topo);
         topo = NULL;
@@ -262,6 +273,11 @@ int rb_affinity_describe(char *buf, size_t n, int threads)
     sb_add(buf, n, &len, ") threads=%d:", team);
     for (int t = 0; t < team; t++)
         sb_add(buf, n, &len, " t%d->%s", t, slots + (size_t)t * SLOT);
+#if RB_AFF_HWLOC
+    if (foreign)
+        sb_add(buf, n, &len, " (hwloc topology is not this machine's: cpus from sched_getaffinity)");
+    else
+#endif
     if (!use_hwloc)
         sb_add(buf, n, &len, " (hwloc not available: cpus from sched_getaffinity)");
 

@@ -2,8 +2,13 @@
  * affinity.h: where OpenMP threads run, and saying so.
  *
  * The rule: unless the user set OMP_PLACES or OMP_PROC_BIND, rnnbench runs
- * with OMP_PLACES=cores OMP_PROC_BIND=close (one thread per core, packed),
- * and every report says which binding was in effect and who chose it.
+ * with OMP_PROC_BIND=close and OMP_PLACES from the hwloc plan of
+ * placement.h (one PU per place: one thread per core, cores in the order
+ * package, NUMA node, core; RNNBENCH_SMT=1 adds the SMT siblings after
+ * every core's first PU), written compactly ("{0}:16:1"); without hwloc, or
+ * when hwloc describes another machine (HWLOC_SYNTHETIC, HWLOC_XMLFILE),
+ * OMP_PLACES=cores (threads with RNNBENCH_SMT=1). Every report says which
+ * binding was in effect and who chose it.
  *
  * libgomp reads those variables in a constructor, before main(), so setting
  * them in main() is too late: rb_affinity_init() sets them and re-executes

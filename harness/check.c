@@ -73,8 +73,14 @@ static int inputs_unchanged(const rb_tset *ts, const rb_oracle *o, rb_tensor_id 
 int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads,
                  rb_check_result *res)
 {
+    return rb_check_grid(v, ts, o, threads, 0, 0, res);
+}
+
+int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads, int grid_b,
+                  int grid_s, rb_check_result *res)
+{
     memset(res, 0, sizeof *res);
-    rb_problem p = {ts->s, threads};
+    rb_problem p = {.s = ts->s, .threads = threads, .grid_b = grid_b, .grid_s = grid_s};
     void *plan = v->ops->plan_create(&p, res->err, sizeof res->err);
     if (!plan) return 0;
     rb_variant_report(v, plan, &p, 0);

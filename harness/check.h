@@ -38,5 +38,9 @@ typedef struct {
  * Returns res->pass. */
 int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads,
                  rb_check_result *res);
+/* The same on a given thread grid (*_omp_grid: grid_b x grid_s == threads;
+ * 0, 0: the variant's cost model chooses). */
+int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads, int grid_b,
+                  int grid_s, rb_check_result *res);
 
 #endif

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "run.h" /* RB_MAX_DIM */
+#include "../variants/grid_model.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -148,6 +149,12 @@ unsigned rb_parse_cell_mask(const char *s, const char *cmd)
     int n = rb_parse_cells(s, cmd, cells, 64);
     for (int i = 0; i < n; i++) m |= RB_CELL_BIT(cells[i]);
     return m;
+}
+
+void rb_parse_grid_opt(const char *s, const char *cmd, int *B, int *S)
+{
+    if (rb_grid_parse(s, B, S) != 0)
+        rb_die("%s: --grid '%s' is not BxS (batch groups x hidden slices, e.g. 4x2)", cmd, s);
 }
 
 double rb_now_sec(void)

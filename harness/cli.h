@@ -46,6 +46,10 @@ int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max);
 /* The same as a mask of RB_CELL_BIT(c). */
 unsigned rb_parse_cell_mask(const char *s, const char *cmd);
 
+/* --grid BxS of run and sweep: B batch groups x S hidden slices, both
+ * >= 1; dies naming cmd on any other form. */
+void rb_parse_grid_opt(const char *s, const char *cmd, int *B, int *S);
+
 double rb_now_sec(void);
 
 int rb_cmd_list(int argc, char **argv);

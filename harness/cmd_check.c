@@ -1,7 +1,8 @@
 /*
  * cmd_check.c: `rnnbench check`: every variant this machine can run, every
  * cell, forward outputs and every gradient, on edge shapes, at 1, 2 and 3
- * threads for the parallel variants, against the double oracle. Prints one
+ * threads for the parallel variants (the omp_grid ones at 1..8 threads on
+ * every grid), against the double oracle. Prints one
  * row per (variant, cell, tensor) with the worst error over all shapes and
  * thread counts, the details of every failure, and exits 1 on any.
  */
@@ -25,9 +26,11 @@ static const dims full_shapes[] = {
     {2, 2, 11, 11},  {2, 1, 7, 8},    {2, 3, 8, 9},    {2, 2, 9, 19},
     {2, 4, 15, 16},  {1, 3, 16, 17},  {2, 5, 17, 15},  {2, 2, 31, 32},
     {1, 2, 33, 35},  {2, 7, 35, 33},  {3, 16, 20, 24}, {20, 4, 13, 24},
+    {3, 6, 5, 13}, /* N = 6, H = 13: 4, 5, 7, 8 threads divide neither */
 };
 static const dims quick_shapes[] = {
     {1, 1, 1, 1}, {3, 2, 5, 7}, {2, 3, 4, 5}, {2, 2, 11, 11}, {2, 5, 17, 19}, {6, 4, 13, 35},
+    {3, 6, 5, 13},
 };
 
 typedef struct {
@@ -47,16 +50,58 @@ static void agg_add(agg *a, const rb_cmp *c)
     a->pass &= c->pass;
 }
 
-static void report_failure(const rb_variant *v, rb_cell cell, const dims *d, int threads,
+/* "threads=K", or "threads=K grid=BxS" for an omp_grid run. */
+static const char *threads_text(const int run[3], char *buf, size_t n)
+{
+    if (run[1] > 0) snprintf(buf, n, "threads=%d grid=%dx%d", run[0], run[1], run[2]);
+    else snprintf(buf, n, "threads=%d", run[0]);
+    return buf;
+}
+
+static void report_failure(const rb_variant *v, rb_cell cell, const dims *d, const int run[3],
                            const char *pass, rb_tensor_id id, const rb_cmp *c)
 {
-    printf("FAIL %s %s T=%d N=%d I=%d H=%d threads=%d %s %s: %zu of %zu elements out of "
+    char th[64];
+    printf("FAIL %s %s T=%d N=%d I=%d H=%d %s %s %s: %zu of %zu elements out of "
            "tolerance (atol=%.3g rtol=%.3g)",
-           v->name, rb_cell_name(cell), d->T, d->N, d->I, d->H, threads, pass, rb_tensor_name(id),
+           v->name, rb_cell_name(cell), d->T, d->N, d->I, d->H, threads_text(run, th, sizeof th), pass,
+           rb_tensor_name(id),
            c->n_bad, c->n, c->atol, c->rtol);
     for (size_t k = 0; k < c->n_bad && k < RB_CMP_SHOW; k++)
         printf("%s[%zu] got %.9g want %.9g", k ? ", " : "; ", c->bad_idx[k], c->bad_got[k], c->bad_ref[k]);
     printf("\n");
+}
+
+/* The runs of one variant on one shape: serial variants once; parallel ones
+ * at each thread count; the omp_grid variants at 1..8 threads (unless
+ * --threads says otherwise), and at each count on every grid B x S with
+ * B * S = threads, so that counts dividing neither N nor H (5, 7 on
+ * N = 6, H = 13) meet empty groups and empty slices. */
+enum { RB_CHECK_MAXRUNS = 64 };
+static int check_runs(const rb_variant *v, const int *threads, int nthreads, int threads_given,
+                      int runs[][3])
+{
+    static const int grid_threads[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    int n = 0;
+    if (!rb_variant_is_parallel(v)) {
+        runs[0][0] = 1, runs[0][1] = runs[0][2] = 0;
+        return 1;
+    }
+    const int grid = strcmp(v->parallel, "omp_grid") == 0;
+    if (grid && !threads_given) {
+        threads = grid_threads;
+        nthreads = (int)(sizeof grid_threads / sizeof grid_threads[0]);
+    }
+    for (int k = 0; k < nthreads; k++) {
+        if (!grid) {
+            runs[n][0] = threads[k], runs[n][1] = runs[n][2] = 0;
+            n++;
+            continue;
+        }
+        for (int b = 1; b <= threads[k] && n < RB_CHECK_MAXRUNS; b++)
+            if (threads[k] % b == 0) runs[n][0] = threads[k], runs[n][1] = b, runs[n][2] = threads[k] / b, n++;
+    }
+    return n;
 }
 
 static int vmath_section(unsigned stride)
@@ -82,7 +127,7 @@ int rb_cmd_check(int argc, char **argv)
     rb_opt opts[] = {
         {"variant", "V[,V..]", "check only these variants", NULL, 0},
         {"cell", "C[,C..]", "check only these cells", NULL, 0},
-        {"threads", "K[,K..]", "thread counts for parallel variants", "1,2,3", 0},
+        {"threads", "K[,K..]", "thread counts for parallel variants (omp_grid: 1..8 unless given)", "1,2,3", 0},
         {"quick", NULL, "fewer shapes (used under qemu)", NULL, 0},
         {"seed", "S", "seed of the inputs", "1", 0},
         {"verbose", NULL, "one line per shape and thread count", NULL, 0},
@@ -93,6 +138,7 @@ int rb_cmd_check(int argc, char **argv)
     const char *csel = rb_opt_get(opts, nopts, "cell")->value;
     int threads[8];
     int nthreads = rb_parse_int_list(rb_opt_get(opts, nopts, "threads")->value, "--threads", 1, 1024, threads, 8);
+    const int threads_given = rb_opt_get(opts, nopts, "threads")->seen;
     const int quick = rb_opt_get(opts, nopts, "quick")->seen;
     const int verbose = rb_opt_get(opts, nopts, "verbose")->seen;
     const uint64_t seed = rb_parse_u64(rb_opt_get(opts, nopts, "seed")->value, "--seed");
@@ -139,33 +185,36 @@ int rb_cmd_check(int argc, char **argv)
             for (int vi = 0; vi < nv; vi++) {
                 const rb_variant *v = rb_variant_at(vi);
                 if (!use_v[vi] || rb_variant_why_not(v, (rb_cell)c)) continue;
-                const int parallel = rb_variant_is_parallel(v);
-                for (int k = 0; k < (parallel ? nthreads : 1); k++) {
-                    const int th = parallel ? threads[k] : 1;
+                int runs[RB_CHECK_MAXRUNS][3]; /* threads, grid B, grid S */
+                const int nruns = check_runs(v, threads, nthreads, threads_given, runs);
+                for (int k = 0; k < nruns; k++) {
+                    const int th = runs[k][0];
+                    char thbuf[64];
                     rb_check_result res;
-                    rb_check_one(v, &ts, &o, th, &res);
+                    rb_check_grid(v, &ts, &o, th, runs[k][1], runs[k][2], &res);
                     checks++;
                     for (int id = 0; id < RB_NTENSORS; id++) {
                         if (res.have_infer[id]) {
                             agg_add(&table[vi][c][1][id], &res.infer[id]);
                             if (!res.infer[id].pass)
-                                report_failure(v, (rb_cell)c, d, th, "infer", (rb_tensor_id)id, &res.infer[id]);
+                                report_failure(v, (rb_cell)c, d, runs[k], "infer", (rb_tensor_id)id, &res.infer[id]);
                         }
                         if (res.have_train[id]) {
                             agg_add(&table[vi][c][0][id], &res.train[id]);
                             if (!res.train[id].pass)
-                                report_failure(v, (rb_cell)c, d, th, "train", (rb_tensor_id)id, &res.train[id]);
+                                report_failure(v, (rb_cell)c, d, runs[k], "train", (rb_tensor_id)id, &res.train[id]);
                         }
                     }
                     if (res.err[0]) {
-                        printf("FAIL %s %s T=%d N=%d I=%d H=%d threads=%d: %s\n", v->name,
-                               rb_cell_name((rb_cell)c), d->T, d->N, d->I, d->H, th, res.err);
+                        printf("FAIL %s %s T=%d N=%d I=%d H=%d %s: %s\n", v->name, rb_cell_name((rb_cell)c),
+                               d->T, d->N, d->I, d->H, threads_text(runs[k], thbuf, sizeof thbuf), res.err);
                         table[vi][c][0][RB_Y].pass = 0;
                     }
                     if (!res.pass) failures++;
                     if (verbose)
-                        printf("%s %s %s T=%d N=%d I=%d H=%d threads=%d\n", res.pass ? "ok  " : "FAIL",
-                               v->name, rb_cell_name((rb_cell)c), d->T, d->N, d->I, d->H, th);
+                        printf("%s %s %s T=%d N=%d I=%d H=%d %s\n", res.pass ? "ok  " : "FAIL", v->name,
+                               rb_cell_name((rb_cell)c), d->T, d->N, d->I, d->H,
+                               threads_text(runs[k], thbuf, sizeof thbuf));
                 }
             }
             rb_oracle_free(&o);

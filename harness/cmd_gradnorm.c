@@ -108,7 +108,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
         if (why) rb_die("gradnorm: variant %s cannot run %s here: %s", cfg.v->name, rb_cell_name(cells[c]), why);
         rb_shape s = cfg.s;
         s.cell = cells[c];
-        rb_problem p = {s, cfg.threads};
+        rb_problem p = {.s = s, .threads = cfg.threads};
         char err[512];
         if (rb_check_fits(rb_tset_bytes(&s, cfg.v->ops->workspace_bytes(&p)), err, sizeof err) != 0)
             rb_die("gradnorm: %s", err);

@@ -206,6 +206,8 @@ int rb_cmd_run(int argc, char **argv)
         {"save", "DIR", "write every tensor of the run as DIR/<name>.npy", NULL, 0},
         {"load", "DIR", "read x h0 c0 weights biases (and dy dhT dcT if present) from DIR", NULL, 0},
         {"verbose", NULL, "say which kernels run (also RNNBENCH_VERBOSE=1)", NULL, 0},
+        {"grid", "BxS", "*_omp_grid: B batch groups x S hidden slices, B*S = --threads "
+                        "(default: the variant's cost model)", NULL, 0},
     };
     const int nopts = (int)(sizeof opts / sizeof opts[0]);
     rb_opts_parse("run", "--cell C --variant V --T T --N N --I I --H H --pass P [...]", argc, argv, opts, nopts);
@@ -227,7 +229,15 @@ int rb_cmd_run(int argc, char **argv)
     const char *load = OPT("load")->value, *save = OPT("save")->value;
     if (load) shape_from_files(load, &s, given);
 
-    rb_problem p = {s, (int)rb_parse_long(OPT("threads")->value, "--threads", 1, 4096)};
+    rb_problem p = {.s = s, .threads = (int)rb_parse_long(OPT("threads")->value, "--threads", 1, 4096)};
+    if (OPT("grid")->value) {
+        rb_parse_grid_opt(OPT("grid")->value, "run", &p.grid_b, &p.grid_s);
+        if (strcmp(v->parallel, "omp_grid") != 0)
+            rb_die("run: --grid applies to the *_omp_grid variants, not %s", v->name);
+        if ((long long)p.grid_b * p.grid_s != p.threads)
+            rb_die("run: --grid %dx%d is %lld threads but --threads is %d", p.grid_b, p.grid_s,
+                   (long long)p.grid_b * p.grid_s, p.threads);
+    }
     const int reps = (int)rb_parse_long(OPT("reps")->value, "--reps", 1, 1000000);
     const int warmup = (int)rb_parse_long(OPT("warmup")->value, "--warmup", 0, 1000000);
     const uint64_t seed = rb_parse_u64(OPT("seed")->value, "--seed");

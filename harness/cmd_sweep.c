@@ -36,7 +36,7 @@
 #include "sysinfo.h"
 #include "tensors.h"
 
-#define NOPTS 16
+#define NOPTS 17
 
 /* The command as parsed: from the command line, or for --resume from the
  * saved one. Option values point into argv or into saved. */
@@ -48,13 +48,14 @@ typedef struct {
     rb_sweep_spec spec;
     rb_sweep_timing tm;
     rb_shard shard;     /* --shard K/N; n == 0: the whole grid */
+    int grid_b, grid_s; /* --grid BxS, or 0 0: the cost model per point */
     int argc;           /* the real command line, for meta.json */
     char **argv;
 } sweep_cmd;
 
 static const char *const synopsis =
     "[--preset P | --cells --variants --passes --T --N --I --H --threads] [--reps R] "
-    "[--out DIR] [--shard K/N] [--dry-run] | --resume DIR";
+    "[--grid BxS] [--out DIR] [--shard K/N] [--dry-run] | --resume DIR";
 
 static rb_opt *opt(sweep_cmd *c, const char *name) { return rb_opt_get(c->opts, NOPTS, name); }
 
@@ -70,7 +71,8 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"N", "LIST", "batch sizes (default 16)", NULL, 0},
         {"I", "LIST", "input sizes, or H: I = H (default H)", NULL, 0},
         {"H", "LIST", "hidden sizes (default 256)", NULL, 0},
-        {"threads", "LIST", "team sizes, or all: 1,2,4,.. and the core count (default 1)", NULL, 0},
+        {"threads", "LIST", "team sizes, or all: 1,2,4,.., the core count, one NUMA node's and one "
+                            "package's cores (default 1)", NULL, 0},
         {"reps", "R", "timed repetitions per point (default 5; quick: 3)", NULL, 0},
         {"warmup", "W", "untimed repetitions first", "1", 0},
         {"seed", "S", "seed of the initial values", "1", 0},
@@ -78,6 +80,8 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
                           "points already in DIR/results.csv skipped", NULL, 0},
         {"dry-run", NULL, "list the points and an estimated time; run nothing", NULL, 0},
+        {"grid", "BxS", "force this thread grid on the *_omp_grid variants (their points need "
+                        "threads = B*S; default: the cost model per point)", NULL, 0},
         {"shard", "K/N", "only part K of N of the grid, balanced by estimated time (rnnbench slurm)", NULL, 0},
     };
     memcpy(c->opts, opts, sizeof opts);
@@ -104,10 +108,25 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
     c->tm.warmup = (int)rb_parse_long(opt(c, "warmup")->value, "--warmup", 0, 1000000);
     c->tm.seed = rb_parse_u64(opt(c, "seed")->value, "--seed");
     c->shard = rb_shard_parse(opt(c, "shard")->value);
+    if (opt(c, "grid")->value) rb_parse_grid_opt(opt(c, "grid")->value, "sweep", &c->grid_b, &c->grid_s);
     c->argc = rb_provenance_argv(&c->argv);
     if (c->argc == 0) { /* main() did not record it: the command alone */
         c->argc = argc;
         c->argv = argv;
+    }
+}
+
+/* --grid BxS: every omp_grid point runs on that grid, so each must have
+ * threads = B*S (checked before anything runs); other variants ignore it. */
+static void force_grid(int B, int S, rb_sweep_point *pts, size_t npts)
+{
+    for (size_t i = 0; i < npts; i++) {
+        if (strcmp(pts[i].v->parallel, "omp_grid") != 0) continue;
+        if ((long long)B * S != pts[i].p.threads)
+            rb_die("sweep: --grid %dx%d is %lld threads but the sweep has a point of %s at threads = %d", B, S,
+                   (long long)B * S, pts[i].v->name, pts[i].p.threads);
+        pts[i].p.grid_b = B;
+        pts[i].p.grid_s = S;
     }
 }
 
@@ -294,6 +313,7 @@ int rb_cmd_sweep(int argc, char **argv)
     }
     for (int i = 0; i < grid.nnotes; i++) fprintf(stderr, "sweep: left out %s\n", grid.notes[i]);
     if (npts == 0) rb_die("sweep: the grid has no points");
+    if (c.grid_b) force_grid(c.grid_b, c.grid_s, pts, npts);
 
     rb_strset *done = rb_strset_new();
     if (!done) rb_die("sweep: out of memory");

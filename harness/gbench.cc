@@ -42,7 +42,7 @@ void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_p
 {
     const rb_shape s = {cell, (int)state.range(0), (int)state.range(1), (int)state.range(2),
                         (int)state.range(3)};
-    const rb_problem p = {s, (int)state.range(4)};
+    const rb_problem p = {s, (int)state.range(4), 0, 0}; // 0, 0: the grid from the cost model
     if (const char *why = rb_variant_why_not(v, cell)) {
         state.SkipWithError(why);
         return;

@@ -93,7 +93,7 @@ static int vrun_forward(const rb_gn_config *c, rb_tset *ts, int train, vrun *vr,
                         size_t errlen)
 {
     const rb_variant_ops *ops = c->v->ops;
-    rb_problem p = {ts->s, c->threads};
+    rb_problem p = {.s = ts->s, .threads = c->threads};
     vr->ws = NULL;
     vr->plan = ops->plan_create(&p, err, errlen);
     if (!vr->plan) return -1;

@@ -4,6 +4,7 @@
  * expansion into points, and its description for meta.json.
  */
 #include "sweep.h"
+#include "placement.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,14 +122,14 @@ static unsigned parse_passes(const char *s)
     return m;
 }
 
-/* 1, 2, 4, ... below cores, then cores: a scaling curve that stays short
+/* 1, 2, 4, ... below cores, then cores, plus one NUMA node's and one
+ * package's cores (harness/placement.c): a scaling curve that stays short
  * on a 128-core node. */
 static int all_threads(int cores, int *out)
 {
-    int n = 0;
-    for (int t = 1; t < cores && n < RB_SWEEP_MAXLIST - 1; t *= 2) out[n++] = t;
-    out[n++] = cores;
-    return n;
+    static rb_placement pl; /* ~16 KiB: off the stack; written here only */
+    rb_placement_plan(&pl, -1);
+    return rb_threads_axis(cores, &pl, out, RB_SWEEP_MAXLIST);
 }
 
 static int parse_threads(const char *s, int cores, int *out)

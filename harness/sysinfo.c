@@ -80,6 +80,7 @@ void rb_sysinfo_collect(rb_sysinfo *si, int measure)
     copy_env("OMP_NUM_THREADS", si->omp_num_threads, sizeof si->omp_num_threads,
              &si->omp_num_threads_set);
     rb_affinity_describe(si->binding, sizeof si->binding, si->omp_max_threads);
+    rb_placement_plan(&si->placement, -1);
 
     si->peak_gflops_core = si->peak_gflops_all = si->bandwidth_gbs = NAN;
     si->bandwidth_mib = si->cpu_share = NAN;
@@ -169,6 +170,7 @@ void rb_sysinfo_print_text(const rb_sysinfo *si, FILE *f)
             si->omp_proc_bind_set ? si->omp_proc_bind_env : "unset",
             si->omp_num_threads_set ? si->omp_num_threads : "unset");
     fprintf(f, "Binding:    %s\n", si->binding);
+    rb_placement_print_text(&si->placement, f);
     if (!si->measured) {
         fprintf(f, "Ceilings:   not measured\n");
         return;
@@ -236,6 +238,9 @@ void rb_sysinfo_print_json(const rb_sysinfo *si, FILE *f, int indent)
     rb_jw_str(&w, "OMP_NUM_THREADS", si->omp_num_threads_set ? si->omp_num_threads : NULL);
     rb_jw_str(&w, "binding", si->binding);
     rb_jw_close(&w);
+
+    rb_jw_key(&w, "placement");
+    rb_placement_print_json(&si->placement, f, indent < 0 ? -1 : indent + 2);
 
     rb_jw_str(&w, "peak_isa", si->measured ? rb_isa_name(si->peak_isa) : NULL);
     rb_jw_int(&w, "peak_threads", si->measured ? si->peak_threads : -1);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "cpu.h"
+#include "placement.h"
 
 /* The `measure` argument of rb_sysinfo_collect(). */
 #define RB_SYSINFO_MEASURE_NONE 0  /* no timing; ceilings are NaN (JSON null) */
@@ -58,6 +59,7 @@ typedef struct {
     char omp_proc_bind_env[64]; int omp_proc_bind_set;
     char omp_num_threads[32]; int omp_num_threads_set;
     char binding[4096];   /* rb_affinity_describe(omp_max_threads)       */
+    rb_placement placement; /* the thread plan (placement.h)             */
 
     /* measured ceilings (NaN when not measured) */
     int measured;

@@ -10,6 +10,9 @@
  *    in the GEMM engine's row tail (fewer than MR rows), which sums in a
  *    different order. Its difference is printed; agreement within the
  *    tolerance model is what test_agree proves.
+ * 3. omp_grid: the row split decides the bits, the slice split does not:
+ *    grid 1 x S equals the serial variant, 2 x S equals 2 x 1 for every S,
+ *    and B x 1 equals omp_batch at B threads.
  * Shapes with uneven splits (N and H not multiples of the thread count or
  * of the vector width) so that every tail path is compared.
  */
@@ -34,15 +37,15 @@ static const rb_shape shapes[] = {
     {RB_RNN_RELU, 2, 1, 3, 5},
 };
 
-/* Runs training forward + backward; returns a malloc'ed copy of every
- * output and gradient, concatenated. */
-static float *run_all(const rb_variant *v, const rb_shape *s, int threads, size_t *len)
+/* Runs training forward + backward on grid B x S (0 x 0: not forced);
+ * returns a malloc'ed copy of every output and gradient, concatenated. */
+static float *run_grid(const rb_variant *v, const rb_shape *s, int threads, int B, int S, size_t *len)
 {
     char err[256];
     rb_tset ts;
     assert_int_equal(rb_tset_alloc(&ts, s, err, sizeof err), 0);
     rb_tset_init(&ts, 5);
-    rb_problem p = {*s, threads};
+    rb_problem p = {.s = *s, .threads = threads, .grid_b = B, .grid_s = S};
     void *plan = v->ops->plan_create(&p, err, sizeof err);
     assert_non_null(plan);
     void *ws = rb_alloc(v->ops->workspace_bytes(&p));
@@ -71,6 +74,11 @@ static float *run_all(const rb_variant *v, const rb_shape *s, int threads, size_
     return out;
 }
 
+static float *run_all(const rb_variant *v, const rb_shape *s, int threads, size_t *len)
+{
+    return run_grid(v, s, threads, 0, 0, len);
+}
+
 static void test_run_to_run(void **state)
 {
     (void)state;
@@ -96,6 +104,73 @@ static void test_run_to_run(void **state)
         }
     }
     assert_true(checked > 0);
+}
+
+static size_t count_diff(const float *a, const float *b, size_t n)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) d += memcmp(&a[i], &b[i], sizeof(float)) != 0;
+    return d;
+}
+
+/* omp_grid: the row split (B groups) decides the bits, the slice split
+ * does not. B = 1 at 1, 2, 3 slices gives the serial variant's bits; B = 2
+ * gives the same bits at 1, 2, 3 slices; B x 1 gives omp_batch's bits at B
+ * threads. */
+static void test_grid_bits(void **state)
+{
+    (void)state;
+    const char *isas[] = {"avx2", "avx512", "neon"};
+    int compared = 0;
+    for (size_t a = 0; a < sizeof isas / sizeof isas[0]; a++) {
+        char name[64], bname[64];
+        snprintf(name, sizeof name, "%s_omp_grid", isas[a]);
+        snprintf(bname, sizeof bname, "%s_omp_batch", isas[a]);
+        const rb_variant *base = rb_variant_find(isas[a]), *v = rb_variant_find(name);
+        const rb_variant *batch = rb_variant_find(bname);
+        if (!base || !v || !batch || rb_variant_why_not(v, RB_LSTM)) continue;
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+            const rb_shape *sh = &shapes[k];
+            size_t n0, n;
+            float *ref = run_all(base, sh, 1, &n0);
+            for (int S = 1; S <= 3; S++) {
+                float *got = run_grid(v, sh, S, 1, S, &n);
+                assert_int_equal(n, n0);
+                if (count_diff(got, ref, n)) {
+                    print_error("%s grid 1x%d differs from %s (%s)\n", name, S, isas[a], rb_cell_name(sh->cell));
+                    fail();
+                }
+                free(got);
+                compared++;
+            }
+            float *two = run_grid(v, sh, 2, 2, 1, &n);
+            for (int S = 2; S <= 3; S++) {
+                float *got = run_grid(v, sh, 2 * S, 2, S, &n);
+                if (count_diff(got, two, n)) {
+                    print_error("%s grid 2x%d differs from 2x1 (%s)\n", name, S, rb_cell_name(sh->cell));
+                    fail();
+                }
+                free(got);
+                compared++;
+            }
+            for (int B = 2; B <= 3; B++) {
+                float *got = run_grid(v, sh, B, B, 1, &n), *want = run_all(batch, sh, B, &n0);
+                if (count_diff(got, want, n)) {
+                    print_error("%s grid %dx1 differs from %s at %d threads (%s)\n", name, B, bname, B,
+                                rb_cell_name(sh->cell));
+                    fail();
+                }
+                free(got);
+                free(want);
+                compared++;
+            }
+            print_message("%s %s: 2xS vs serial: %zu of %zu elements differ\n", name, rb_cell_name(sh->cell),
+                          count_diff(two, ref, n), n);
+            free(two);
+            free(ref);
+        }
+    }
+    if (compared == 0) skip();
 }
 
 /* The serial, omp_batch and omp_hidden variants of each vectorized ISA. */
@@ -152,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_to_run),
         cmocka_unit_test(test_same_bits_as_serial),
+        cmocka_unit_test(test_grid_bits),
     };
     return cmocka_run_group_tests_name("determinism", tests, NULL, NULL);
 }

@@ -166,7 +166,7 @@ static void test_tiny_sweep(void **state)
     assert_non_null(meta);
     const char *need[] = {"\"argv\": [", "\"git_commit\":", "\"date\":", "\"env\":", "\"OMP_PLACES\"",
                           "\"flop_counts\":", "\"pct_peak_rule\":", "\"bytes_min_rule\":", "\"grid\":",
-                          "\"sysinfo\":", "\"peak_gflops_core\"", "\"bandwidth_gbs\"", "\"topology\"",
+                          "\"sysinfo\":", "\"placement\":", "\"peak_gflops_core\"", "\"bandwidth_gbs\"", "\"topology\"",
                           "\"--variants\", \"naive\""};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         if (!strstr(meta, need[i])) fail_msg("meta.json lacks %s", need[i]);

@@ -31,6 +31,9 @@
 typedef struct {
     rb_shape s;
     int threads; /* OpenMP team size for parallel variants, >= 1 */
+    /* *_omp_grid only: batch groups x hidden slices (grid_b * grid_s ==
+     * threads), or 0 x 0 for the variant's cost model (--grid BxS). */
+    int grid_b, grid_s;
 } rb_problem;
 
 /* The functions of one implementation (defined in its variant file as

@@ -1,5 +1,5 @@
 /*
- * fast_neon.c: the variants neon, neon_omp_batch, neon_omp_hidden:
+ * fast_neon.c: the variants neon, neon_omp_batch, neon_omp_hidden, neon_omp_grid:
  * all five cells, forward and BPTT, with NEON (4 floats per vector).
  *
  * Algorithm (variants/fast/fast.inc and the files it includes): the input
@@ -13,7 +13,9 @@
  * Parallel: neon one thread; neon_omp_batch threads split the batch
  * rows (no barrier in the time loops); neon_omp_hidden threads split the
  * hidden units, each with its own packed slice of the weights (one barrier
- * per step, two for the classic gru). Weight gradients: split by output
+ * per step, two for the classic gru); neon_omp_grid threads form a grid of
+ * batch groups x hidden slices (variants/fast/grid.inc: barriers within a
+ * group only, grid from a cost model or --grid). Weight gradients: split by output
  * rows, no reduction.
  * Layout: canonical tensors; private [chunk][N][G*H] gate buffers in
  * gate-block order; the workspace is gates [T][N][G*H] + extra [T][N][H]
@@ -32,3 +34,4 @@
 FAST_DEFINE_OPS(neon, FAST_SERIAL)
 FAST_DEFINE_OPS(neon_omp_batch, FAST_BATCH)
 FAST_DEFINE_OPS(neon_omp_hidden, FAST_HIDDEN)
+FAST_DEFINE_OPS(neon_omp_grid, FAST_GRID)
