@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/simd/vmath_check.h"
+#include "vmath_check.h"
 #include "../variants/variant.h"
 #include "check.h"
 #include "cli.h"

@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/peak.h"
 

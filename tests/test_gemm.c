@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../kernels/gemm/gemm.h"
 
 /* ------------------------------------------------------------ helpers */

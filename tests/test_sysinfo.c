@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "../harness/affinity.h"
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../harness/sysinfo.h"
 
 /* ------------------------------------------------------ JSON validator */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 
 /* Per build condition: declare the ops, point at them, or say why not. */
 #define RB_DECL_ANY(name) extern const rb_variant_ops rb_ops_##name;

@@ -46,7 +46,7 @@ extern const rb_gemm rb_gemm_neon;
 
 /* The engine for "scalar", "avx2", "avx512" or "neon"; NULL for an ISA this
  * build does not contain (or an unknown name). It does not ask the CPU:
- * check rb_cpu_has() (harness/cpu.h) before calling the engine. */
+ * check rb_cpu_has() (kernels/platform/cpu.h) before calling the engine. */
 const rb_gemm *rb_gemm_for_isa(const char *isa);
 
 #endif
