@@ -138,7 +138,8 @@ int rb_cmd_check(int argc, char **argv)
             if (rb_oracle_run(&o, &ts, err, sizeof err) != 0) rb_die("check: %s", err);
             for (int vi = 0; vi < nv; vi++) {
                 const rb_variant *v = rb_variant_at(vi);
-                if (!use_v[vi] || rb_variant_why_not(v, (rb_cell)c)) continue;
+                const rb_problem one = {s, 1};
+                if (!use_v[vi] || rb_variant_why_not(v, &one)) continue;
                 const int parallel = rb_variant_is_parallel(v);
                 for (int k = 0; k < (parallel ? nthreads : 1); k++) {
                     const int th = parallel ? threads[k] : 1;
@@ -182,7 +183,8 @@ int rb_cmd_check(int argc, char **argv)
         if (!use_v[vi]) continue;
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!use_c[c]) continue;
-            const char *why = rb_variant_why_not(v, (rb_cell)c);
+            const rb_problem one = {{.cell = (rb_cell)c}, 1};
+            const char *why = rb_variant_why_not(v, &one);
             if (why) {
                 printf("%-20s %-9s %-6s %-11s %11s %11s %9s SKIPPED (%s)\n", v->name,
                        rb_cell_name((rb_cell)c), "-", "-", "-", "-", "-", why);

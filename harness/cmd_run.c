@@ -216,7 +216,7 @@ int rb_cmd_run(int argc, char **argv)
         rb_die("run: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", OPT("cell")->value);
     const rb_variant *v = rb_variant_find(OPT("variant")->value);
     if (!v) rb_die("run: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
-    const char *why = rb_variant_why_not(v, s.cell);
+    const char *why = rb_variant_why_not(v, &(rb_problem){.s = {.cell = s.cell}, .threads = 1});
     if (why) rb_die("run: variant %s cannot run %s here: %s", v->name, rb_cell_name(s.cell), why);
     rb_pass pass;
     if (rb_pass_parse(OPT("pass")->value, &pass) != 0)

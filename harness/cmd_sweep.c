@@ -353,7 +353,7 @@ static saved_argv read_saved_argv(const char *dir)
 static int will_skip(const rb_sweep_point *pt)
 {
     char err[512];
-    return rb_variant_why_not(pt->v, pt->p.s.cell) ||
+    return rb_variant_why_not(pt->v, &pt->p) ||
            rb_check_fits(rb_tset_bytes(&pt->p.s, pt->v->ops->workspace_bytes(&pt->p)), err, sizeof err);
 }
 
@@ -381,7 +381,7 @@ static void run_point(const rb_sweep_point *pt, int reps, int warmup, uint64_t s
     memset(r, 0, sizeof *r);
     const rb_variant *v = pt->v;
     const rb_shape *s = &pt->p.s;
-    const char *why = rb_variant_why_not(v, s->cell);
+    const char *why = rb_variant_why_not(v, &pt->p);
     if (why) {
         snprintf(r->status, sizeof r->status, "skipped: %s", why);
         return;
@@ -660,7 +660,7 @@ int rb_cmd_sweep(int argc, char **argv)
             const rb_sweep_point *pt = &pts[i];
             const rb_shape *s = &pt->p.s;
             rb_sweep_key(pt, key, sizeof key);
-            const char *why = rb_variant_why_not(pt->v, s->cell);
+            const char *why = rb_variant_why_not(pt->v, &pt->p);
             char note[300] = "";
             if (rb_strset_has(done, key)) snprintf(note, sizeof note, "done");
             else if (why) snprintf(note, sizeof note, "skipped: %s", why);

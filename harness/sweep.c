@@ -18,20 +18,11 @@
 
 /* ------------------------------------------------------------ variants */
 
-static int is_serial(const rb_variant *v) { return strcmp(v->parallel, "serial") == 0; }
+static int is_serial(const rb_variant *v) { return !rb_variant_is_parallel(v); }
 static int is_naive(const rb_variant *v) { return strcmp(v->name, "naive") == 0; }
 
 /* NULL when v can run at least one cell here, else why not. */
-static const char *why_not_any(const rb_variant *v)
-{
-    const char *why = "implements no cell";
-    for (int c = 0; c < RB_NCELLS; c++) {
-        if (!(v->cells & RB_CELL_BIT(c))) continue;
-        why = rb_variant_why_not(v, (rb_cell)c);
-        if (!why) return NULL;
-    }
-    return why;
-}
+static const char *why_not_any(const rb_variant *v) { return rb_variant_why_not_any(v); }
 
 static void note(rb_sweep_grid *g, const char *name, const char *why)
 {
