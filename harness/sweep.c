@@ -613,7 +613,6 @@ int rb_strset_has(const rb_strset *s, const char *key)
     return s->slot[find_slot(s->slot, s->cap, key)] != NULL;
 }
 
-size_t rb_strset_count(const rb_strset *s) { return s->count; }
 
 void rb_strset_free(rb_strset *s)
 {

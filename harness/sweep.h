@@ -107,7 +107,6 @@ rb_strset *rb_strset_new(void);
 /* Returns 1 if added, 0 if it was there. */
 int rb_strset_add(rb_strset *s, const char *key);
 int rb_strset_has(const rb_strset *s, const char *key);
-size_t rb_strset_count(const rb_strset *s);
 void rb_strset_free(rb_strset *s);
 
 /* Reads DIR/results.csv for resume: checks the header, drops a truncated

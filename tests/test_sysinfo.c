@@ -1,6 +1,6 @@
 /*
  * test_sysinfo.c: machine description, measured ceilings, ISA cap and the
- * thread-binding description (harness/cpu.c, sysinfo.c, bandwidth.c,
+ * thread-binding description (kernels/platform/cpu.c, harness/sysinfo.c, bandwidth.c,
  * affinity.c).
  *
  * The JSON is checked by a small strict validator written here (RFC 8259
