@@ -288,10 +288,3 @@ int rb_affinity_describe(char *buf, size_t n, int threads)
     free(slots);
     return team;
 }
-
-void rb_affinity_report(FILE *f, int threads)
-{
-    char buf[8192];
-    rb_affinity_describe(buf, sizeof buf, threads);
-    fprintf(f, "binding: %s\n", buf);
-}

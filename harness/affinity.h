@@ -35,9 +35,6 @@
  * re-exec happened (or it failed). argv must be main's argv. */
 void rb_affinity_init(int argc, char **argv);
 
-/* Prints "binding: <rb_affinity_describe()>\n" to f. */
-void rb_affinity_report(FILE *f, int threads);
-
 /* Runs a parallel region of `threads` threads (<= 0: omp_get_max_threads())
  * and writes, e.g.
  *   OMP_PLACES=cores OMP_PROC_BIND=close (set by rnnbench) threads=2:

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/simd/vmath_check.h"
+#include "vmath_check.h"
 #include "../variants/variant.h"
 #include "check.h"
 #include "cli.h"
@@ -87,7 +87,7 @@ static int check_runs(const rb_variant *v, const int *threads, int nthreads, int
         runs[0][0] = 1, runs[0][1] = runs[0][2] = 0;
         return 1;
     }
-    const int grid = strcmp(v->parallel, "omp_grid") == 0;
+    const int grid = v->par_kind == RB_PAR_OMP_GRID;
     if (grid && !threads_given) {
         threads = grid_threads;
         nthreads = (int)(sizeof grid_threads / sizeof grid_threads[0]);
@@ -184,7 +184,8 @@ int rb_cmd_check(int argc, char **argv)
             if (rb_oracle_run(&o, &ts, err, sizeof err) != 0) rb_die("check: %s", err);
             for (int vi = 0; vi < nv; vi++) {
                 const rb_variant *v = rb_variant_at(vi);
-                if (!use_v[vi] || rb_variant_why_not(v, (rb_cell)c)) continue;
+                const rb_problem one = {.s = s, .threads = 1};
+                if (!use_v[vi] || rb_variant_why_not(v, &one)) continue;
                 int runs[RB_CHECK_MAXRUNS][3]; /* threads, grid B, grid S */
                 const int nruns = check_runs(v, threads, nthreads, threads_given, runs);
                 for (int k = 0; k < nruns; k++) {
@@ -231,7 +232,8 @@ int rb_cmd_check(int argc, char **argv)
         if (!use_v[vi]) continue;
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!use_c[c]) continue;
-            const char *why = rb_variant_why_not(v, (rb_cell)c);
+            const rb_problem one = {.s = {.cell = (rb_cell)c}, .threads = 1};
+            const char *why = rb_variant_why_not(v, &one);
             if (why) {
                 printf("%-20s %-9s %-6s %-11s %11s %11s %9s SKIPPED (%s)\n", v->name,
                        rb_cell_name((rb_cell)c), "-", "-", "-", "-", "-", why);

@@ -104,11 +104,11 @@ int rb_cmd_gradnorm(int argc, char **argv)
     cfg.v = rb_variant_find(OPT("variant")->value);
     if (!cfg.v) rb_die("gradnorm: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
     for (int c = 0; c < ncells; c++) {
-        const char *why = rb_variant_why_not(cfg.v, cells[c]);
-        if (why) rb_die("gradnorm: variant %s cannot run %s here: %s", cfg.v->name, rb_cell_name(cells[c]), why);
         rb_shape s = cfg.s;
         s.cell = cells[c];
         rb_problem p = {.s = s, .threads = cfg.threads};
+        const char *why = rb_variant_why_not(cfg.v, &p);
+        if (why) rb_die("gradnorm: variant %s cannot run %s here: %s", cfg.v->name, rb_cell_name(cells[c]), why);
         char err[512];
         if (rb_check_fits(rb_tset_bytes(&s, cfg.v->ops->workspace_bytes(&p)), err, sizeof err) != 0)
             rb_die("gradnorm: %s", err);

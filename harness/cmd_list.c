@@ -14,7 +14,7 @@ int rb_cmd_list(int argc, char **argv)
     if (opts[0].seen) {
         for (int i = 0; i < rb_variant_count(); i++) {
             const rb_variant *v = rb_variant_at(i);
-            if (!rb_variant_why_not(v, RB_LSTM) || !rb_variant_why_not(v, RB_RNN_TANH))
+            if (!rb_variant_why_not_any(v))
                 printf("%s\n", v->name);
         }
         return 0;
@@ -28,12 +28,7 @@ int rb_cmd_list(int argc, char **argv)
                 if (cells[0]) strcat(cells, ",");
                 strcat(cells, rb_cell_name((rb_cell)c));
             }
-        /* The ISA/build reason does not depend on the cell: ask with one the
-         * variant implements. */
-        rb_cell any = RB_LSTM;
-        for (int c = 0; c < RB_NCELLS; c++)
-            if (v->cells & RB_CELL_BIT(c)) { any = (rb_cell)c; break; }
-        const char *why = rb_variant_why_not(v, any);
+        const char *why = rb_variant_why_not_any(v);
         printf("%-22s %-7s %-10s %-34s %s%s\n", v->name, v->isa, v->parallel, cells,
                why ? "skipped: " : "runnable", why ? why : "");
     }

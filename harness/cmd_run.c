@@ -218,7 +218,7 @@ int rb_cmd_run(int argc, char **argv)
         rb_die("run: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", OPT("cell")->value);
     const rb_variant *v = rb_variant_find(OPT("variant")->value);
     if (!v) rb_die("run: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
-    const char *why = rb_variant_why_not(v, s.cell);
+    const char *why = rb_variant_why_not(v, &(rb_problem){.s = {.cell = s.cell}, .threads = 1});
     if (why) rb_die("run: variant %s cannot run %s here: %s", v->name, rb_cell_name(s.cell), why);
     rb_pass pass;
     if (rb_pass_parse(OPT("pass")->value, &pass) != 0)
@@ -232,7 +232,7 @@ int rb_cmd_run(int argc, char **argv)
     rb_problem p = {.s = s, .threads = (int)rb_parse_long(OPT("threads")->value, "--threads", 1, 4096)};
     if (OPT("grid")->value) {
         rb_parse_grid_opt(OPT("grid")->value, "run", &p.grid_b, &p.grid_s);
-        if (strcmp(v->parallel, "omp_grid") != 0)
+        if (v->par_kind != RB_PAR_OMP_GRID)
             rb_die("run: --grid applies to the *_omp_grid variants, not %s", v->name);
         if ((long long)p.grid_b * p.grid_s != p.threads)
             rb_die("run: --grid %dx%d is %lld threads but --threads is %d", p.grid_b, p.grid_s,

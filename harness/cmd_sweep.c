@@ -121,7 +121,7 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
 static void force_grid(int B, int S, rb_sweep_point *pts, size_t npts)
 {
     for (size_t i = 0; i < npts; i++) {
-        if (strcmp(pts[i].v->parallel, "omp_grid") != 0) continue;
+        if (pts[i].v->par_kind != RB_PAR_OMP_GRID) continue;
         if ((long long)B * S != pts[i].p.threads)
             rb_die("sweep: --grid %dx%d is %lld threads but the sweep has a point of %s at threads = %d", B, S,
                    (long long)B * S, pts[i].v->name, pts[i].p.threads);
@@ -185,7 +185,7 @@ static void print_dry_run(const rb_sweep_point *pts, size_t npts, const rb_strse
         const rb_sweep_point *pt = &pts[i];
         const rb_shape *s = &pt->p.s;
         rb_sweep_key(pt, key, sizeof key);
-        const char *why = rb_sweep_why_not(pt->v, s->cell);
+        const char *why = rb_variant_why_not(pt->v, &pt->p);
         char note[300] = "";
         if (rb_strset_has(done, key)) snprintf(note, sizeof note, "done");
         else if (why) snprintf(note, sizeof note, "skipped: %s", why);

@@ -12,7 +12,7 @@
  * atol term stops elements that cancel to near zero from demanding more
  * relative accuracy than the terms they were summed from had. RB_TOL_C was
  * set from the errors measured across the check shapes: the worst variant
- * (naive, blas, the fast ones, onednn) used 8.4% of it (see README.md,
+ * (naive, blas, the fast ones, onednn) used 8.3% of it (see README.md,
  * "Tolerance model"); a result perturbed by 0.1% of the tensor's scale in a
  * single element fails (tests/test_checker.c).
  */

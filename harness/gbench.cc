@@ -43,7 +43,7 @@ void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_p
     const rb_shape s = {cell, (int)state.range(0), (int)state.range(1), (int)state.range(2),
                         (int)state.range(3)};
     const rb_problem p = {s, (int)state.range(4), 0, 0}; // 0, 0: the grid from the cost model
-    if (const char *why = rb_variant_why_not(v, cell)) {
+    if (const char *why = rb_variant_why_not(v, &p)) {
         state.SkipWithError(why);
         return;
     }
@@ -141,23 +141,23 @@ void register_all(int cores)
     static const rb_pass passes[] = {RB_PASS_INFER, RB_PASS_FWDBWD};
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        const char *why = "implements no cell";
-        for (int c = 0; c < RB_NCELLS && why; c++)
-            if (v->cells & RB_CELL_BIT(c)) why = rb_variant_why_not(v, (rb_cell)c);
-        if (why) {
+        if (const char *why = rb_variant_why_not_any(v)) {
             benchmark::RegisterBenchmark((std::string(v->name) + "/unavailable").c_str(), unavailable, why);
             continue;
         }
         const bool naive = std::string(v->name) == "naive";
-        const bool serial = std::string(v->parallel) == "serial";
         std::vector<int> threads = {1};
-        if (!serial && cores > 1) threads.push_back(cores);
+        if (rb_variant_is_parallel(v) && cores > 1) threads.push_back(cores);
         for (int c = 0; c < RB_NCELLS; c++) {
-            if (!(v->cells & RB_CELL_BIT(c))) continue;
             for (rb_pass pass : passes) {
                 const std::string name = std::string(rb_cell_name((rb_cell)c)) + "/" + rb_pass_name(pass) +
                                          "/" + v->name;
                 const rb_cell cell = (rb_cell)c;
+                const rb_problem one = {{cell, 1, 1, 1, 1}, 1};
+                if (const char *why = rb_variant_why_not(v, &one)) { // listed, never run
+                    benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
+                    continue;
+                }
                 auto *b = benchmark::RegisterBenchmark(
                     name.c_str(), [v, cell, pass](benchmark::State &st) { bench_pass(st, v, cell, pass); });
                 b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "cpu.h"
+#include "../kernels/platform/cpu.h"
 
 /* fp32 FMA GFLOP/s of the probe for isa on `threads` OpenMP threads, best
  * of `runs` runs of about `seconds` each; 0 if isa has no probe in this

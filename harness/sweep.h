@@ -95,14 +95,5 @@ double rb_sweep_rough_gflops(const rb_variant *v, int threads);
  * passes (rb_time_pass's extra passes included, plus set-up). */
 double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup);
 
-/* Which variants the sweep takes and how (sweep_variants.c): the one
- * place that asks the registry, so another answer replaces it whole. */
-/* NULL when v can run cell here, else why not. */
-const char *rb_sweep_why_not(const rb_variant *v, rb_cell cell);
-/* NULL when v can run at least one cell here, else why not. */
-const char *rb_sweep_why_not_any(const rb_variant *v);
-/* 1 when v runs a team of threads (the grid's threads apply), 0 when it
- * is serial (one point at threads = 1). */
-int rb_sweep_is_parallel(const rb_variant *v);
 
 #endif

@@ -44,14 +44,14 @@ static void add_best(rb_sweep_grid *g, rb_sweep_block *b, int with_naive)
     for (int f = 0; f < 3 && !family; f++)
         for (int i = 0; i < rb_variant_count(); i++) {
             const rb_variant *v = rb_variant_at(i);
-            if (strcmp(v->isa, families[f]) == 0 && !rb_sweep_why_not_any(v)) {
+            if (strcmp(v->isa, families[f]) == 0 && !rb_variant_why_not_any(v)) {
                 family = families[f];
                 break;
             }
         }
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        const char *why = rb_sweep_why_not_any(v);
+        const char *why = rb_variant_why_not_any(v);
         int wanted = (family && strcmp(v->isa, family) == 0) || strcmp(v->isa, "library") == 0 ||
                      (with_naive && is_naive(v));
         /* Say why a variant `best` would take is missing: a peer or naive,
@@ -76,7 +76,7 @@ static void add_named(rb_sweep_grid *g, rb_sweep_block *b, const char *name)
         note(g, name, "not in this build's registry");
         return;
     }
-    const char *why = rb_sweep_why_not_any(v);
+    const char *why = rb_variant_why_not_any(v);
     if (why) note(g, name, why);
     else add_variant(b, v);
 }
@@ -238,7 +238,7 @@ static void preset_full(rb_sweep_grid *g)
     rb_sweep_block *b = new_block(g, "every runnable variant but naive, whole grid");
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        const char *why = rb_sweep_why_not_any(v);
+        const char *why = rb_variant_why_not_any(v);
         if (why) note(g, v->name, why);
         else if (!is_naive(v)) add_variant(b, v);
     }
@@ -343,7 +343,7 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
                     pt.p.s.H = b->H[ih];
                     pt.p.s.I = b->nI ? b->I[ii] : b->H[ih];
                     /* serial variants ignore the team size: one point */
-                    pt.p.threads = rb_sweep_is_parallel(v) ? b->thr[ik] : 1;
+                    pt.p.threads = rb_variant_is_parallel(v) ? b->thr[ik] : 1;
                     rb_sweep_key(&pt, key, sizeof key);
                     if (!rb_strset_add(seen, key)) continue;
                     if (n == cap) {

@@ -82,7 +82,7 @@ int rb_sweep_stop_signal(void) { return stop_signal; }
 int rb_sweep_will_skip(const rb_sweep_point *pt)
 {
     char err[512];
-    return rb_sweep_why_not(pt->v, pt->p.s.cell) ||
+    return rb_variant_why_not(pt->v, &pt->p) ||
            rb_check_fits(rb_tset_bytes(&pt->p.s, pt->v->ops->workspace_bytes(&pt->p)), err, sizeof err);
 }
 
@@ -104,7 +104,7 @@ static void run_point(const rb_sweep_point *pt, int reps, int warmup, uint64_t s
     memset(r, 0, sizeof *r);
     const rb_variant *v = pt->v;
     const rb_shape *s = &pt->p.s;
-    const char *why = rb_sweep_why_not(v, s->cell);
+    const char *why = rb_variant_why_not(v, &pt->p);
     if (why) {
         snprintf(r->status, sizeof r->status, "skipped: %s", why);
         return;

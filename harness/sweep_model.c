@@ -8,8 +8,6 @@
 #include "sweep.h"
 #include "tensors.h"
 
-static int is_naive(const rb_variant *v) { return strcmp(v->name, "naive") == 0; }
-
 /* The pass multiplier of rb_pass_flops (1, 1, 2, 3) times DeepBench's
  * recurrent-only count. */
 double rb_sweep_flops_deepbench(const rb_shape *s, rb_pass pass)
@@ -67,12 +65,14 @@ double rb_sweep_rough_gflops(const rb_variant *v, int threads)
 {
     double gf;
     /* one core of a 2020s server at the shapes of the quick preset */
-    if (strcmp(v->isa, "avx512") == 0) gf = 80;
-    else if (strcmp(v->isa, "avx2") == 0) gf = 50;
-    else if (strcmp(v->isa, "neon") == 0) gf = 15;
-    else if (strcmp(v->isa, "library") == 0) gf = 50;
-    else gf = is_naive(v) ? 1.5 : 3;
-    if (rb_sweep_is_parallel(v) && threads > 1) gf *= 0.8 * threads;
+    switch (v->isa_kind) {
+    case RB_VISA_AVX512: gf = 80; break;
+    case RB_VISA_AVX2: gf = 50; break;
+    case RB_VISA_NEON: gf = 15; break;
+    case RB_VISA_LIBRARY: gf = 50; break;
+    default: gf = strcmp(v->name, "naive") == 0 ? 1.5 : 3; break;
+    }
+    if (rb_variant_is_parallel(v) && threads > 1) gf *= 0.8 * threads;
     return gf;
 }
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "placement.h"
 
 /* The `measure` argument of rb_sysinfo_collect(). */

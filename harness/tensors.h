@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../kernels/platform/memory.h" /* rb_alloc, rb_check_fits: part of this API */
 #include "../kernels/rnn.h"
 
 #define RB_CANARY_FLOATS 16
@@ -41,15 +42,5 @@ int rb_tset_canaries_ok(const rb_tset *ts, rb_tensor_id *bad);
 
 /* Index of the first non-finite value in a tensor, or -1. */
 long rb_first_nonfinite(const float *p, size_t n);
-
-/* 64-byte aligned allocation (for variants' private buffers too). */
-void *rb_alloc(size_t bytes);
-void rb_free(void *p);
-
-/* Physical memory of this machine in bytes (0 if unknown). */
-size_t rb_phys_mem_bytes(void);
-/* Refuse sizes that cannot fit: returns 0, or -1 with "needs X GiB but this
- * machine has Y GiB" in err. */
-int rb_check_fits(size_t bytes, char *err, size_t errlen);
 
 #endif

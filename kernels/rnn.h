@@ -1,6 +1,6 @@
 /*
  * rnn.h: the cells, their shapes and the tensors of one layer, one direction,
- * exactly as ../shared/EQUATIONS.md (copied in README.md) defines them.
+ * exactly as EQUATIONS.md (at the repository root) defines them.
  *
  * Everything here is plain data and small pure functions: which cells exist,
  * how many gates they have, the name and shape of every tensor of a run, and
@@ -61,8 +61,6 @@ typedef enum {
 
 /* File stem as in EQUATIONS.md: "x", "weight_ih", "dbias_hh", ... */
 const char *rb_tensor_name(rb_tensor_id id);
-/* Returns -1 for an unknown name. */
-int rb_tensor_parse(const char *name, rb_tensor_id *out);
 rb_tensor_role rb_tensor_role_of(rb_tensor_id id);
 /* c0 cT dcT dc0 exist only for lstm. */
 int rb_tensor_exists(rb_cell c, rb_tensor_id id);

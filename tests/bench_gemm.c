@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../kernels/gemm/gemm.h"
 #include "../kernels/peak.h"
 
@@ -141,15 +141,18 @@ static void bench(const rb_gemm *g, const shape *s, double seconds)
     float *B = alloc_fill((size_t)K * N, 2);
     float *C = alloc_fill((size_t)M * N, 3);
     float *Bp = alloc_fill(g->packed_floats(K, N) + 1, 4);
-    g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+    const unsigned how_b = s->b_trans ? RB_TRANS_B : RB_NO_TRANS;
+    g->pack_b(Bp, K, N, B, ldb, how_b);
+    const rb_gemm_op prod = {.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = lda, .K = K, .Bp = Bp, .Ncols = N,
+                             .flags = RB_GEMM_OVERWRITE | (s->a_trans ? RB_TRANS_A : 0)};
 
     const double flop = 2.0 * M * N * K;
     int calls = 1; /* per batch: ~3 ms, long enough for both clocks */
     for (;;) {
         double t0 = cpu_s();
         for (int c = 0; c < calls; c++) {
-            if (s->pack_each_call) g->pack_b(K, N, B, ldb, s->b_trans, Bp);
-            g->run(M, 0, N, K, A, lda, s->a_trans, Bp, N, C, N, 0);
+            if (s->pack_each_call) g->pack_b(Bp, K, N, B, ldb, how_b);
+            g->run(&prod);
         }
         if (cpu_s() - t0 > 3e-3 || calls > (1 << 20)) break;
         calls *= 2;
@@ -161,8 +164,8 @@ static void bench(const rb_gemm *g, const shape *s, double seconds)
     while (nb < MAXB && (nb < 5 || cpu_s() < t_end)) {
         double c0 = cycles_now(), t0 = cpu_s();
         for (int c = 0; c < calls; c++) {
-            if (s->pack_each_call) g->pack_b(K, N, B, ldb, s->b_trans, Bp);
-            g->run(M, 0, N, K, A, lda, s->a_trans, Bp, N, C, N, 0);
+            if (s->pack_each_call) g->pack_b(Bp, K, N, B, ldb, how_b);
+            g->run(&prod);
         }
         double cyc = cycles_now() - c0, t = cpu_s() - t0;
         rate[nb] = flop * calls / t * 1e-9;
@@ -181,7 +184,7 @@ static void bench(const rb_gemm *g, const shape *s, double seconds)
         double t0 = cpu_s();
         int reps = 0;
         do {
-            g->pack_b(K, N, B, ldb, s->b_trans, Bp);
+            g->pack_b(Bp, K, N, B, ldb, s->b_trans ? RB_TRANS_B : RB_NO_TRANS);
             reps++;
         } while (cpu_s() - t0 < 0.2);
         double t = (cpu_s() - t0) / reps;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# run-tests.sh BUILD TEST_BIN...: run each cmocka test binary, then the NEON
+# run-tests.sh BUILD TEST_BIN...: run each cmocka test binary, the layering
+# check (tests/check-layers.sh), then the NEON
 # check under qemu (unless SKIP_NEON=1 is given on purpose), and print one
 # closing line "N passed, N failed" counted from cmocka's own summaries.
 set -u
@@ -15,6 +16,10 @@ for t in "$@"; do
     if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then failed=$((failed + 1)); bad_bins+=("$t (exit $rc)"); fi
     [ $rc -ne 0 ] && [ "$f" -gt 0 ] && bad_bins+=("$t")
 done
+
+# The floors: kernels/ and variants/ include nothing from above them.
+if bash "$(dirname "$0")/check-layers.sh" .; then passed=$((passed + 1))
+else failed=$((failed + 1)); bad_bins+=("tests/check-layers.sh"); fi
 
 # The NEON variants: cross-built and checked under qemu-aarch64.
 if [ "${SKIP_NEON:-0}" = 1 ]; then

@@ -101,7 +101,9 @@ static void fake_backward(void *plan, rb_tensors *t, const void *ws)
 }
 
 static rb_variant_ops fake_ops;
-static const rb_variant fake = {"fake", "scalar", "serial", "test", RB_ALL_CELLS, &fake_ops, NULL};
+static const rb_variant fake = {.name = "fake", .isa = "scalar", .parallel = "serial",
+                                .isa_kind = RB_VISA_SCALAR, .par_kind = RB_PAR_SERIAL, .summary = "test",
+                                .cells = RB_ALL_CELLS, .ops = &fake_ops};
 
 static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
 {

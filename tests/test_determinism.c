@@ -86,7 +86,7 @@ static void test_run_to_run(void **state)
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-            if (rb_variant_why_not(v, shapes[k].cell)) continue;
+            if (rb_variant_why_not(v, &(rb_problem){.s = {.cell = shapes[k].cell}, .threads = 1})) continue;
             const int max_t = rb_variant_is_parallel(v) ? 3 : 1;
             for (int th = (max_t > 1 ? 2 : 1); th <= max_t; th++) {
                 size_t n1, n2;
@@ -128,7 +128,7 @@ static void test_grid_bits(void **state)
         snprintf(bname, sizeof bname, "%s_omp_batch", isas[a]);
         const rb_variant *base = rb_variant_find(isas[a]), *v = rb_variant_find(name);
         const rb_variant *batch = rb_variant_find(bname);
-        if (!base || !v || !batch || rb_variant_why_not(v, RB_LSTM)) continue;
+        if (!base || !v || !batch || rb_variant_why_not(v, &(rb_problem){.s = {.cell = RB_LSTM}, .threads = 1})) continue;
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
             const rb_shape *sh = &shapes[k];
             size_t n0, n;
@@ -181,7 +181,7 @@ static void test_same_bits_as_serial(void **state)
     int compared = 0;
     for (size_t a = 0; a < sizeof isas / sizeof isas[0]; a++) {
         const rb_variant *base = rb_variant_find(isas[a]);
-        if (!base || rb_variant_why_not(base, RB_LSTM)) continue;
+        if (!base || rb_variant_why_not(base, &(rb_problem){.s = {.cell = RB_LSTM}, .threads = 1})) continue;
         char name[64];
         const char *strategies[] = {"omp_batch", "omp_hidden"};
         for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
@@ -190,7 +190,8 @@ static void test_same_bits_as_serial(void **state)
             for (size_t s = 0; s < 2; s++) {
                 snprintf(name, sizeof name, "%s_%s", isas[a], strategies[s]);
                 const rb_variant *v = rb_variant_find(name);
-                if (!v || rb_variant_why_not(v, shapes[k].cell)) continue;
+                if (!v || rb_variant_why_not(v, &(rb_problem){.s = {.cell = shapes[k].cell}, .threads = 1}))
+                    continue;
                 for (int th = 1; th <= 3; th++) {
                     size_t n;
                     float *got = run_all(v, &shapes[k], th, &n);

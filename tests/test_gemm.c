@@ -38,7 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../kernels/gemm/gemm.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -169,13 +169,17 @@ static int run_case(const rb_gemm *g, int M, int N, int K, int j0, int j1, case_
     const size_t pg = g->packed_floats(K, N), pr = rb_gemm_scalar.packed_floats(K, N);
     float *Bpg = xmalloc(pg + 16), *Bpr = xmalloc(pr);
     for (size_t i = 0; i < pg + 16; i++) Bpg[i] = canary();
-    g->pack_b(K, N, B, ldb, o.b_trans, Bpg);
-    rb_gemm_scalar.pack_b(K, N, B, ldb, o.b_trans, Bpr);
+    const unsigned how_b = o.b_trans ? RB_TRANS_B : RB_NO_TRANS;
+    g->pack_b(Bpg, K, N, B, ldb, how_b);
+    rb_gemm_scalar.pack_b(Bpr, K, N, B, ldb, how_b);
     int pack_ok = 1;
     for (size_t i = pg; i < pg + 16; i++) pack_ok &= is_canary(Bpg[i]);
 
-    g->run(M, j0, j1, K, A, lda, o.a_trans, Bpg, N, Cg + GUARD, ldc, o.accumulate);
-    rb_gemm_scalar.run(M, j0, j1, K, A, lda, o.a_trans, Bpr, N, Cr + GUARD, ldc, o.accumulate);
+    const unsigned flags = (o.accumulate ? RB_GEMM_ACCUMULATE : RB_GEMM_OVERWRITE) | (o.a_trans ? RB_TRANS_A : 0);
+    g->run(&(rb_gemm_op){.C = Cg + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
+                         .A = A, .lda = lda, .K = K, .Bp = Bpg, .Ncols = N, .flags = flags});
+    rb_gemm_scalar.run(&(rb_gemm_op){.C = Cr + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
+                                     .A = A, .lda = lda, .K = K, .Bp = Bpr, .Ncols = N, .flags = flags});
 
     *r = (cmp_result){.M = M, .N = N, .K = K, .j0 = j0, .j1 = j1, .lda = lda, .ldb = ldb, .ldc = ldc};
     int rc = compare_c(Cg, Cr, M, j0, j1, K, ldc, r);
@@ -337,14 +341,16 @@ static void test_concurrent(void **state)
     for (size_t i = 0; i < (size_t)M * K; i++) A[i] = rng_float(&s);
     for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
     float *Bp = xmalloc(g->packed_floats(K, N));
-    g->pack_b(K, N, B, N, 0, Bp);
+    g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
     float *C1 = xmalloc((size_t)M * N), *C2 = xmalloc((size_t)M * N), *C3 = xmalloc((size_t)M * N);
-    g->run(M, 0, N, K, A, K, 0, Bp, N, C1, ldc, 0);
+    g->run(&(rb_gemm_op){.C = C1, .ldc = ldc, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp, .Ncols = N,
+                         .flags = RB_GEMM_OVERWRITE});
     const int panels = (N + g->nr - 1) / g->nr;
 #pragma omp parallel for schedule(static, 1) num_threads(4)
     for (int p = 0; p < panels; p++) {
         const int j0 = p * g->nr, j1 = j0 + g->nr < N ? j0 + g->nr : N;
-        g->run(M, j0, j1, K, A, K, 0, Bp, N, C2, ldc, 0);
+        g->run(&(rb_gemm_op){.C = C2, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1, .A = A, .lda = K, .K = K,
+                             .Bp = Bp, .Ncols = N, .flags = RB_GEMM_OVERWRITE});
     }
     /* Row slices of 2*MR: every row meets the same tile size as in the
      * single call, hence the same summation order. */
@@ -352,7 +358,8 @@ static void test_concurrent(void **state)
 #pragma omp parallel for schedule(static, 1) num_threads(4)
     for (int m0 = 0; m0 < M; m0 += rows) {
         const int mm = M - m0 < rows ? M - m0 : rows;
-        g->run(mm, 0, N, K, A + (size_t)m0 * K, K, 0, Bp, N, C3 + (size_t)m0 * ldc, ldc, 0);
+        g->run(&(rb_gemm_op){.C = C3 + (size_t)m0 * ldc, .ldc = ldc, .M = mm, .j1 = N, .A = A + (size_t)m0 * K,
+                             .lda = K, .K = K, .Bp = Bp, .Ncols = N, .flags = RB_GEMM_OVERWRITE});
     }
     /* Same engine, same blocking per element: bit-identical. */
     assert_memory_equal(C1, C2, (size_t)M * N * sizeof(float));

@@ -97,7 +97,7 @@ static const char *runnable_grid_variant(void)
 {
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
-        if (strcmp(v->parallel, "omp_grid") == 0 && !rb_variant_why_not(v, RB_LSTM)) return v->name;
+        if (v->par_kind == RB_PAR_OMP_GRID && !rb_variant_why_not(v, &(rb_problem){.s = {.cell = RB_LSTM}, .threads = 1})) return v->name;
     }
     return NULL;
 }

@@ -1,7 +1,7 @@
 /*
  * test_sysinfo.c: machine description, measured ceilings, ISA cap and the
- * thread-binding description (harness/cpu.c, sysinfo.c, topology.c,
- * probes.c, bandwidth.c, affinity.c).
+ * thread-binding description (kernels/platform/cpu.c, harness/sysinfo.c,
+ * topology.c, probes.c, bandwidth.c, affinity.c).
  *
  * The JSON is checked by a small strict validator written here (RFC 8259
  * grammar, no extensions), so the test depends on nothing but cmocka; the
@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "../harness/affinity.h"
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 #include "../harness/sysinfo.h"
 
 /* ------------------------------------------------------ JSON validator */

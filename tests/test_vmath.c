@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "../kernels/simd/vmath_check.h"
+#include "../harness/vmath_check.h"
 
 /* Vector width of each ISA, for the tail lengths. */
 static int width_of(const char *isa)

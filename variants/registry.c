@@ -1,7 +1,7 @@
 /*
  * registry.c: the table built from registry.inc, and the question every
- * caller asks of it: can this machine run variant V on cell C, and if not,
- * why not.
+ * caller asks of it: can this machine run variant V on problem P (its cell
+ * and team size), and if not, why not.
  */
 #include "variant.h"
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../harness/cpu.h"
+#include "../kernels/platform/cpu.h"
 
 /* Per build condition: declare the ops, point at them, or say why not. */
 #define RB_DECL_ANY(name) extern const rb_variant_ops rb_ops_##name;
@@ -57,16 +57,31 @@
 #define RB_WHY_BLAS "built without a CBLAS (install libopenblas-dev and rebuild)"
 #endif
 
-#define RB_VARIANT(name, isa, par, build, cells, summary) RB_DECL_##build(name)
+/* The typed ISA and parallel kind of each registry token. */
+#define RB_VISA_scalar RB_VISA_SCALAR
+#define RB_VISA_avx2 RB_VISA_AVX2
+#define RB_VISA_avx512 RB_VISA_AVX512
+#define RB_VISA_neon RB_VISA_NEON
+#define RB_VISA_library RB_VISA_LIBRARY
+#define RB_PAR_serial RB_PAR_SERIAL
+#define RB_PAR_omp_batch RB_PAR_OMP_BATCH
+#define RB_PAR_omp_hidden RB_PAR_OMP_HIDDEN
+#define RB_PAR_omp_grid RB_PAR_OMP_GRID
+#define RB_PAR_library RB_PAR_LIBRARY
+#define CELL(c) RB_CELL_BIT(RB_##c)
+
+#define RB_VARIANT(name, isa, par, build, cells, features, summary) RB_DECL_##build(name)
 #include "registry.inc"
 #undef RB_VARIANT
 
 static const rb_variant variants[] = {
-#define RB_VARIANT(name, isa, par, build, cells, summary) \
-    {#name, #isa, #par, summary, cells, RB_OPS_##build(name), RB_WHY_##build},
+#define RB_VARIANT(name, isa, par, build, cells, features, summary)                              \
+    {#name, #isa, #par, RB_VISA_##isa, RB_PAR_##par, summary, cells, features, RB_OPS_##build(name), \
+     RB_WHY_##build},
 #include "registry.inc"
 #undef RB_VARIANT
 };
+#undef CELL
 
 int rb_variant_count(void) { return (int)(sizeof variants / sizeof variants[0]); }
 
@@ -93,27 +108,55 @@ void rb_variant_report(const rb_variant *v, const void *plan, const rb_problem *
             what[0] ? what : v->summary);
 }
 
-int rb_variant_is_parallel(const rb_variant *v)
-{
-    return strncmp(v->parallel, "omp", 3) == 0 || strcmp(v->parallel, "library") == 0;
-}
+/* Per parallel kind: does it use a team of threads? */
+static const unsigned char uses_team[RB_NPARS] = {
+    [RB_PAR_SERIAL] = 0,
+    [RB_PAR_OMP_BATCH] = 1,
+    [RB_PAR_OMP_HIDDEN] = 1,
+    [RB_PAR_OMP_GRID] = 1,
+    [RB_PAR_LIBRARY] = 1,
+};
 
-const char *rb_variant_why_not(const rb_variant *v, rb_cell c)
+int rb_parallel_uses_team(rb_parallel_kind k) { return (unsigned)k < RB_NPARS && uses_team[k]; }
+
+int rb_variant_is_parallel(const rb_variant *v) { return rb_parallel_uses_team(v->par_kind); }
+
+/* Per variant ISA: what the CPU must run, and the reason when it cannot.
+ * RB_ISA_SCALAR means nothing to ask. */
+static const struct {
+    rb_isa needs;
+    const char *lacks;
+} isa_needs[RB_NVISAS] = {
+    [RB_VISA_SCALAR] = {RB_ISA_SCALAR, NULL},
+    [RB_VISA_AVX2] = {RB_ISA_AVX2, "CPU lacks AVX2+FMA (or RNNBENCH_ISA caps it)"},
+    [RB_VISA_AVX512] = {RB_ISA_AVX512, "CPU lacks AVX-512 F/DQ/BW/VL (or RNNBENCH_ISA caps it)"},
+    [RB_VISA_NEON] = {RB_ISA_NEON, "CPU lacks NEON (or RNNBENCH_ISA caps it)"},
+    [RB_VISA_LIBRARY] = {RB_ISA_SCALAR, NULL},
+};
+
+const char *rb_variant_why_not(const rb_variant *v, const rb_problem *p)
 {
     if (!v->ops) return v->not_built;
-    rb_isa isa;
-    if (rb_isa_parse(v->isa, &isa) == 0 && !rb_cpu_has(isa)) {
-        switch (isa) {
-        case RB_ISA_AVX2: return "CPU lacks AVX2+FMA (or RNNBENCH_ISA caps it)";
-        case RB_ISA_AVX512: return "CPU lacks AVX-512 F/DQ/BW/VL (or RNNBENCH_ISA caps it)";
-        case RB_ISA_NEON: return "CPU lacks NEON (or RNNBENCH_ISA caps it)";
-        default: return "CPU lacks this ISA";
-        }
-    }
+    const rb_isa needs = isa_needs[v->isa_kind].needs;
+    if (needs != RB_ISA_SCALAR && !rb_cpu_has(needs)) return isa_needs[v->isa_kind].lacks;
     if (v->ops->unavailable) {
         const char *why = v->ops->unavailable();
         if (why) return why;
     }
-    if (!(v->cells & RB_CELL_BIT(c))) return "does not implement this cell";
+    if ((unsigned)p->s.cell >= RB_NCELLS || !(v->cells & RB_CELL_BIT(p->s.cell)))
+        return "does not implement this cell";
+    if (p->threads < 1) return "needs a team of at least one thread";
     return NULL;
+}
+
+const char *rb_variant_why_not_any(const rb_variant *v)
+{
+    const char *why = "implements no cell";
+    for (int c = 0; c < RB_NCELLS; c++) {
+        if (!(v->cells & RB_CELL_BIT(c))) continue;
+        const rb_problem p = {.s = {.cell = (rb_cell)c}, .threads = 1};
+        why = rb_variant_why_not(v, &p);
+        if (!why) return NULL;
+    }
+    return why;
 }

@@ -40,7 +40,7 @@ typedef struct {
  * `const rb_variant_ops rb_ops_<name>`). */
 typedef struct rb_variant_ops {
     /* Optional: NULL when this machine can run it, else a one-line reason
-     * beyond the ISA check the registry already does. */
+     * beyond the build and ISA checks rb_variant_why_not already does. */
     const char *(*unavailable)(void);
     /* Returns NULL and writes a one-line reason to err on failure. */
     void *(*plan_create)(const rb_problem *p, char *err, size_t errlen);
@@ -55,19 +55,53 @@ typedef struct rb_variant_ops {
     void (*describe)(const void *plan, char *buf, size_t n);
 } rb_variant_ops;
 
+/* What a variant needs of the CPU. The library peers dispatch inside the
+ * library, so they need nothing beyond the build. */
+typedef enum {
+    RB_VISA_SCALAR,  /* plain C                                   */
+    RB_VISA_AVX2,    /* needs rb_cpu_has(RB_ISA_AVX2)             */
+    RB_VISA_AVX512,  /* needs rb_cpu_has(RB_ISA_AVX512)           */
+    RB_VISA_NEON,    /* needs rb_cpu_has(RB_ISA_NEON)             */
+    RB_VISA_LIBRARY, /* a library's own dispatch (oneDNN, BLAS)   */
+    RB_NVISAS
+} rb_variant_isa;
+
+/* How a variant spreads work over threads. Whether it uses a team (and so
+ * is checked and swept at several thread counts) is a property of the kind,
+ * in one table (rb_parallel_uses_team), never guessed from a name. */
+typedef enum {
+    RB_PAR_SERIAL,     /* one thread; problem.threads is ignored          */
+    RB_PAR_OMP_BATCH,  /* OpenMP team splits the batch rows               */
+    RB_PAR_OMP_HIDDEN, /* OpenMP team splits the hidden units             */
+    RB_PAR_OMP_GRID,   /* OpenMP team as batch groups x hidden slices     */
+    RB_PAR_LIBRARY,    /* the library's own threads, sized by the team    */
+    RB_NPARS
+} rb_parallel_kind;
+
+/* Features beyond one layer, one direction, full-length sequences: what
+ * the coming network work (issue "networks") will ask a variant for. No
+ * variant has any yet, so every registry line says 0; a problem that needs
+ * one will be refused by rb_variant_why_not with the missing feature. */
+#define RB_FEAT_LAYERS (1u << 0) /* stacked layers in one call            */
+#define RB_FEAT_BIDIR  (1u << 1) /* both directions in one call           */
+#define RB_FEAT_VARLEN (1u << 2) /* sequences of different lengths        */
+
 /* One line of variants/registry.inc. */
 typedef struct rb_variant {
     const char *name;     /* "avx512_omp_hidden": isa, then parallel strategy */
-    const char *isa;      /* scalar | avx2 | avx512 | neon | library         */
-    const char *parallel; /* serial | omp_batch | omp_hidden | library       */
+    const char *isa;      /* scalar | avx2 | avx512 | neon | library: printed */
+    const char *parallel; /* serial | omp_batch | omp_hidden | omp_grid | library: printed */
+    rb_variant_isa isa_kind;    /* the same as isa, typed: what decisions read */
+    rb_parallel_kind par_kind;  /* the same as parallel, typed                 */
     const char *summary;  /* one line for `rnnbench list`                    */
     unsigned cells;       /* RB_CELL_BIT(c) for each cell it implements      */
+    unsigned features;    /* RB_FEAT_* it supports (none yet)                */
     const rb_variant_ops *ops; /* NULL when not part of this build           */
     const char *not_built;     /* why ops is NULL                            */
 } rb_variant;
 
 /* The registry, in the order of variants/registry.inc. Every listed variant
- * is here, also those this build or CPU cannot run (their unavailable()
+ * is here, also those this build or CPU cannot run (rb_variant_why_not
  * says why). */
 int rb_variant_count(void);
 const rb_variant *rb_variant_at(int i);
@@ -76,10 +110,24 @@ const rb_variant *rb_variant_find(const char *name);
  * the problem and, if it can say, which kernels: called by every harness
  * path that creates a plan. */
 void rb_variant_report(const rb_variant *v, const void *plan, const rb_problem *p, int force);
-/* 1 if the variant uses a team of threads (OpenMP strategies and the
- * libraries): the checker then runs it at several thread counts. */
+
+/* 1 if this kind of parallelism uses a team of threads (the OpenMP
+ * strategies and the libraries): the checker then runs it at several
+ * thread counts and the sweep at every team size. */
+int rb_parallel_uses_team(rb_parallel_kind k);
+/* rb_parallel_uses_team(v->par_kind). */
 int rb_variant_is_parallel(const rb_variant *v);
-/* NULL if runnable for this cell on this machine, else the reason. */
-const char *rb_variant_why_not(const rb_variant *v, rb_cell c);
+
+/* The one answer to "why can't variant v run problem p here?": NULL when it
+ * can, else a one-line reason, checked in this order: not in this build;
+ * the CPU lacks its ISA (or RNNBENCH_ISA caps it); its unavailable() says
+ * why; it does not implement p->s.cell ("does not implement this cell");
+ * p->threads < 1. Only the cell and the thread count of p are read: the
+ * sizes are the caller's to validate, and a serial variant runs any team
+ * size as one thread, so neither is a reason. */
+const char *rb_variant_why_not(const rb_variant *v, const rb_problem *p);
+/* The same for "some cell at one thread": NULL if v runs at least one of
+ * its cells here, else the reason (for lists that do not name a cell). */
+const char *rb_variant_why_not_any(const rb_variant *v);
 
 #endif

@@ -8,11 +8,11 @@
  * one partial vector for the n % 8 tail; in place (x == y) works.
  * Measured max error against libm over all floats: exp 0.90 ulp, sigmoid
  * 2.40 ulp (rel 1.8e-7), tanh 1.51 ulp (rel 1.6e-7, abs 9.0e-8); see
- * vmath.h for the algorithm and vmath_check.h for the asserted bounds.
+ * vmath.h for the algorithm and harness/vmath_check.h for the asserted bounds.
  */
 #include "../simd/vec_avx2.h"
 #include "../simd/vmath.h"
-#include "../simd/vmath_check.h"
+#include "../simd/vmath_array.h"
 
 RB_VMATH_DEFINE_ARRAY(rb_vexp__avx2, rb_vexp)
 RB_VMATH_DEFINE_ARRAY(rb_vsigmoid__avx2, rb_vsigmoid)

@@ -1,13 +1,13 @@
 /*
  * gemm.h: the one matrix-product engine every vectorized variant uses.
  *
- *   C[m][j] = (accumulate ? C[m][j] : 0) + Σ_k op(A)[m][k] · op(B)[k][j]
+ *   C[m][j] = (RB_GEMM_ACCUMULATE ? C[m][j] : 0) + Σ_k op(A)[m][k] · op(B)[k][j]
  *       for m < M, j0 <= j < j1, k < K
  *
  * op(B) (K x Ncols) is packed once into the engine's own layout (for the
  * recurrent weights: once per weight update, in set_params) and the packed
  * copy is what the product streams. op(A) is read in place (row-major with
- * leading dimension lda; a_trans = 1 means A is stored [K][M]).
+ * leading dimension lda; RB_TRANS_A means A is stored [K][M]).
  * Column range [j0, j1): callers that split the columns between threads
  * pass their slice; j0 must be a multiple of `nr` (or 0), j1 is either a
  * multiple of nr or Ncols.
@@ -21,16 +21,38 @@
 
 #include <stddef.h>
 
+/* Flags of a product (rb_gemm_op.flags) and of a packing (pack_b). */
+#define RB_GEMM_OVERWRITE 0u          /* C = op(A) op(B); C is never read (it may hold NaN) */
+#define RB_GEMM_ACCUMULATE (1u << 0)  /* C += op(A) op(B)                                  */
+#define RB_NO_TRANS 0u                /* A, B as the product reads them                    */
+#define RB_TRANS_A (1u << 1)          /* A stored [K][M]: op(A)[m][k] = A[k*lda + m]       */
+#define RB_TRANS_B (1u << 2)          /* pack_b: B stored [Ncols][K]: op(B)[k][j] = B[j*ldb + k] */
+
+/* One product, outputs first: C[m][j] (+)= Σ_k op(A)[m][k] · op(B)[k][j]
+ * over rows m < M and columns j0 <= j < j1. Written at call sites with
+ * designated initializers, so every argument is named; j0 defaults to 0. */
+typedef struct {
+    float *C;         /* output, row-major: C[m*ldc + j]                    */
+    int ldc;
+    int M, j0, j1;    /* rows [0, M), columns [j0, j1) of C                 */
+    const float *A;   /* op(A), M x K: A[m*lda + k], or A[k*lda + m] with   */
+    int lda;          /*   RB_TRANS_A                                       */
+    int K;            /* the reduction length                               */
+    const float *Bp;  /* op(B), K x Ncols, as packed by this engine's pack_b */
+    int Ncols;
+    unsigned flags;   /* RB_GEMM_OVERWRITE or RB_GEMM_ACCUMULATE, | RB_TRANS_A */
+} rb_gemm_op;
+
 typedef struct rb_gemm {
-    const char *name; /* "avx512_12x32": ISA and register tile MR x NR */
+    const char *name; /* "avx512_6x64": ISA and register tile MR x NR */
     int mr, nr;
     /* Floats needed to pack a K x Ncols op(B). */
     size_t (*packed_floats)(int K, int Ncols);
-    /* b_trans = 0: B is [K][Ncols], element (k, j) at B[k*ldb + j];
-     * b_trans = 1: B is [Ncols][K], element (k, j) at B[j*ldb + k]. */
-    void (*pack_b)(int K, int Ncols, const float *B, int ldb, int b_trans, float *Bp);
-    void (*run)(int M, int j0, int j1, int K, const float *A, int lda, int a_trans,
-                const float *Bp, int Ncols, float *C, int ldc, int accumulate);
+    /* Bp = op(B), K x Ncols, packed. flags RB_NO_TRANS: B is [K][Ncols],
+     * element (k, j) at B[k*ldb + j]; RB_TRANS_B: B is [Ncols][K], element
+     * (k, j) at B[j*ldb + k]. */
+    void (*pack_b)(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags);
+    void (*run)(const rb_gemm_op *op);
 } rb_gemm;
 
 /* The scalar engine (kernels/gemm/gemm_scalar.c): the portable fallback and
@@ -46,7 +68,7 @@ extern const rb_gemm rb_gemm_neon;
 
 /* The engine for "scalar", "avx2", "avx512" or "neon"; NULL for an ISA this
  * build does not contain (or an unknown name). It does not ask the CPU:
- * check rb_cpu_has() (harness/cpu.h) before calling the engine. */
+ * check rb_cpu_has() (kernels/platform/cpu.h) before calling the engine. */
 const rb_gemm *rb_gemm_for_isa(const char *isa);
 
 #endif

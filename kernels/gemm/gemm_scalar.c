@@ -9,16 +9,20 @@
 
 static size_t scalar_packed_floats(int K, int Ncols) { return (size_t)K * (size_t)Ncols; }
 
-static void scalar_pack_b(int K, int Ncols, const float *B, int ldb, int b_trans, float *Bp)
+static void scalar_pack_b(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags)
 {
+    const int b_trans = (flags & RB_TRANS_B) != 0;
     for (int k = 0; k < K; k++)
         for (int j = 0; j < Ncols; j++)
             Bp[(size_t)k * Ncols + j] = b_trans ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
 }
 
-static void scalar_run(int M, int j0, int j1, int K, const float *A, int lda, int a_trans,
-                       const float *Bp, int Ncols, float *C, int ldc, int accumulate)
+static void scalar_run(const rb_gemm_op *op)
 {
+    const int M = op->M, j0 = op->j0, j1 = op->j1, K = op->K, lda = op->lda, Ncols = op->Ncols, ldc = op->ldc;
+    const float *A = op->A, *Bp = op->Bp;
+    float *C = op->C;
+    const int a_trans = (op->flags & RB_TRANS_A) != 0, accumulate = (op->flags & RB_GEMM_ACCUMULATE) != 0;
     for (int m = 0; m < M; m++) {
         float *c = C + (size_t)m * ldc;
         if (!accumulate) memset(c + j0, 0, sizeof(float) * (size_t)(j1 - j0));

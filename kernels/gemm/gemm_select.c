@@ -3,7 +3,7 @@
  *
  * Compiled without ISA flags: it only takes the addresses of the engines
  * this build contains. Whether the CPU can run the one returned is the
- * caller's question (rb_cpu_has in harness/cpu.h), as for every variant.
+ * caller's question (rb_cpu_has in kernels/platform/cpu.h), as for every variant.
  */
 #include <string.h>
 

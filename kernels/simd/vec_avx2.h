@@ -15,33 +15,28 @@
  *   RB_VF_WIDTH  8              RB_VF_ISA "avx2"          RB_VF_ALIGN bytes
  *
  *   rb_vf_zero()  rb_vf_set1(float)
- *   rb_vf_load(p)   aligned to RB_VF_ALIGN      rb_vf_loadu(p)  any alignment
- *   rb_vf_store(p, v)                           rb_vf_storeu(p, v)
+ *   rb_vf_loadu(p)  rb_vf_storeu(p, v)          any alignment
  *   rb_vf_load_part(p, n)   lanes 0..n-1 from p, the rest 0; n < W;
  *                           reads nothing at or past p + n (no fault)
  *   rb_vf_store_part(p, v, n)  writes lanes 0..n-1 only; n < W
  *   rb_vf_add sub mul div(a, b)
  *   rb_vf_fmadd(a, b, c) = a*b + c     rb_vf_fnmadd(a, b, c) = c - a*b
- *   rb_vf_fmsub(a, b, c) = a*b - c     (each rounded once)
+ *                                      (each rounded once)
  *   rb_vf_max min(a, b)  if b is NaN the result is NaN (on x86 the result
  *                        is b whenever either is NaN; NEON gives NaN for a
  *                        NaN in either), the sign of a zero result is
  *                        unspecified. vmath.h relies on "NaN in b wins".
- *   rb_vf_abs neg(a)    rb_vf_and or xor andnot(a, b)  (andnot = ~a & b)
+ *   rb_vf_abs neg(a)    rb_vf_and or(a, b)
  *   rb_vf_round(a)      to nearest, ties to even, result stays float
- *   rb_vf_rcp(a)        1/a to ~23 bits (estimate + one Newton step);
- *                       use rb_vf_div where every bit matters
- *   rb_vf_reduce_add(a) horizontal sum of all lanes -> float (order of the
- *                       additions is the ISA's tree, not left to right)
- *   rb_vf_cmplt cmple cmpeq(a, b) -> rb_vm (ordered: false if either NaN)
- *   rb_vf_isnan(a) -> rb_vm
+ *   rb_vf_cmplt(a, b) -> rb_vm (ordered: false if either is NaN)
  *   rb_vf_select(m, a, b) = m ? a : b
  *   rb_vi_set1(int32)  rb_vi_add sub(a, b)
  *   rb_vi_slli(a, imm) rb_vi_srai(a, imm)   (macros: imm a constant)
  *   rb_vf_to_vi(a)    float -> int32, round to nearest even (out of range
  *                     and NaN lanes: unspecified)
- *   rb_vi_to_vf(a)    int32 -> float
- *   rb_vf_as_vi(a) rb_vi_as_vf(a)   bit casts
+ *   rb_vi_as_vf(a)    bit cast int32 -> float
+ * (Only what the kernels use: an operation comes back with its first user,
+ * in all three headers.)
  */
 #ifndef RB_VEC_AVX2_H
 #define RB_VEC_AVX2_H
@@ -71,9 +66,7 @@ typedef __m256 rb_vm; /* all-ones / all-zeros lanes, as cmp_ps gives */
 
 static inline rb_vf rb_vf_zero(void) { return _mm256_setzero_ps(); }
 static inline rb_vf rb_vf_set1(float a) { return _mm256_set1_ps(a); }
-static inline rb_vf rb_vf_load(const float *p) { return _mm256_load_ps(p); }
 static inline rb_vf rb_vf_loadu(const float *p) { return _mm256_loadu_ps(p); }
-static inline void rb_vf_store(float *p, rb_vf v) { _mm256_store_ps(p, v); }
 static inline void rb_vf_storeu(float *p, rb_vf v) { _mm256_storeu_ps(p, v); }
 
 /* Lane i is enabled when i < n: compare n against the lane indices. */
@@ -99,40 +92,20 @@ static inline rb_vf rb_vf_mul(rb_vf a, rb_vf b) { return _mm256_mul_ps(a, b); }
 static inline rb_vf rb_vf_div(rb_vf a, rb_vf b) { return _mm256_div_ps(a, b); }
 static inline rb_vf rb_vf_fmadd(rb_vf a, rb_vf b, rb_vf c) { return _mm256_fmadd_ps(a, b, c); }
 static inline rb_vf rb_vf_fnmadd(rb_vf a, rb_vf b, rb_vf c) { return _mm256_fnmadd_ps(a, b, c); }
-static inline rb_vf rb_vf_fmsub(rb_vf a, rb_vf b, rb_vf c) { return _mm256_fmsub_ps(a, b, c); }
 /* maxps returns its second operand when either is NaN: NaN in b wins. */
 static inline rb_vf rb_vf_max(rb_vf a, rb_vf b) { return _mm256_max_ps(a, b); }
 static inline rb_vf rb_vf_min(rb_vf a, rb_vf b) { return _mm256_min_ps(a, b); }
 
 static inline rb_vf rb_vf_and(rb_vf a, rb_vf b) { return _mm256_and_ps(a, b); }
 static inline rb_vf rb_vf_or(rb_vf a, rb_vf b) { return _mm256_or_ps(a, b); }
-static inline rb_vf rb_vf_xor(rb_vf a, rb_vf b) { return _mm256_xor_ps(a, b); }
-static inline rb_vf rb_vf_andnot(rb_vf a, rb_vf b) { return _mm256_andnot_ps(a, b); }
 static inline rb_vf rb_vf_abs(rb_vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
 static inline rb_vf rb_vf_neg(rb_vf a) { return _mm256_xor_ps(_mm256_set1_ps(-0.0f), a); }
 static inline rb_vf rb_vf_round(rb_vf a)
 {
     return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-/* rcpps is good to 12 bits; one Newton step x' = x (2 - a x) doubles that. */
-static inline rb_vf rb_vf_rcp(rb_vf a)
-{
-    rb_vf x = _mm256_rcp_ps(a);
-    rb_vf e = _mm256_fnmadd_ps(a, x, _mm256_set1_ps(1.0f)); /* 1 - a x */
-    return _mm256_fmadd_ps(x, e, x);
-}
-static inline float rb_vf_reduce_add(rb_vf a)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline rb_vm rb_vf_cmplt(rb_vf a, rb_vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-static inline rb_vm rb_vf_cmple(rb_vf a, rb_vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-static inline rb_vm rb_vf_cmpeq(rb_vf a, rb_vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-static inline rb_vm rb_vf_isnan(rb_vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 static inline rb_vf rb_vf_select(rb_vm m, rb_vf a, rb_vf b) { return _mm256_blendv_ps(b, a, m); }
 
 static inline rb_vi rb_vi_set1(int32_t a) { return _mm256_set1_epi32(a); }
@@ -142,8 +115,6 @@ static inline rb_vi rb_vi_sub(rb_vi a, rb_vi b) { return _mm256_sub_epi32(a, b);
 #define rb_vi_srai(a, imm) _mm256_srai_epi32((a), (imm))
 /* cvtps2dq rounds by MXCSR, nearest-even unless someone changed it. */
 static inline rb_vi rb_vf_to_vi(rb_vf a) { return _mm256_cvtps_epi32(a); }
-static inline rb_vf rb_vi_to_vf(rb_vi a) { return _mm256_cvtepi32_ps(a); }
-static inline rb_vi rb_vf_as_vi(rb_vf a) { return _mm256_castps_si256(a); }
 static inline rb_vf rb_vi_as_vf(rb_vi a) { return _mm256_castsi256_ps(a); }
 
 #endif /* RB_VEC_AVX2_H */

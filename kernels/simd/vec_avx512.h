@@ -35,9 +35,7 @@ typedef __mmask16 rb_vm;
 
 static inline rb_vf rb_vf_zero(void) { return _mm512_setzero_ps(); }
 static inline rb_vf rb_vf_set1(float a) { return _mm512_set1_ps(a); }
-static inline rb_vf rb_vf_load(const float *p) { return _mm512_load_ps(p); }
 static inline rb_vf rb_vf_loadu(const float *p) { return _mm512_loadu_ps(p); }
-static inline void rb_vf_store(float *p, rb_vf v) { _mm512_store_ps(p, v); }
 static inline void rb_vf_storeu(float *p, rb_vf v) { _mm512_storeu_ps(p, v); }
 
 /* n < 16, so the shift never reaches the width of unsigned. */
@@ -60,42 +58,20 @@ static inline rb_vf rb_vf_mul(rb_vf a, rb_vf b) { return _mm512_mul_ps(a, b); }
 static inline rb_vf rb_vf_div(rb_vf a, rb_vf b) { return _mm512_div_ps(a, b); }
 static inline rb_vf rb_vf_fmadd(rb_vf a, rb_vf b, rb_vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline rb_vf rb_vf_fnmadd(rb_vf a, rb_vf b, rb_vf c) { return _mm512_fnmadd_ps(a, b, c); }
-static inline rb_vf rb_vf_fmsub(rb_vf a, rb_vf b, rb_vf c) { return _mm512_fmsub_ps(a, b, c); }
 /* vmaxps returns its second operand when either is NaN: NaN in b wins. */
 static inline rb_vf rb_vf_max(rb_vf a, rb_vf b) { return _mm512_max_ps(a, b); }
 static inline rb_vf rb_vf_min(rb_vf a, rb_vf b) { return _mm512_min_ps(a, b); }
 
 static inline rb_vf rb_vf_and(rb_vf a, rb_vf b) { return _mm512_and_ps(a, b); }
 static inline rb_vf rb_vf_or(rb_vf a, rb_vf b) { return _mm512_or_ps(a, b); }
-static inline rb_vf rb_vf_xor(rb_vf a, rb_vf b) { return _mm512_xor_ps(a, b); }
-static inline rb_vf rb_vf_andnot(rb_vf a, rb_vf b) { return _mm512_andnot_ps(a, b); }
 static inline rb_vf rb_vf_abs(rb_vf a) { return _mm512_abs_ps(a); }
 static inline rb_vf rb_vf_neg(rb_vf a) { return _mm512_xor_ps(_mm512_set1_ps(-0.0f), a); }
 static inline rb_vf rb_vf_round(rb_vf a)
 {
     return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-/* rcp14 is good to 14 bits; one Newton step takes it to ~23. */
-static inline rb_vf rb_vf_rcp(rb_vf a)
-{
-    rb_vf x = _mm512_rcp14_ps(a);
-    rb_vf e = _mm512_fnmadd_ps(a, x, _mm512_set1_ps(1.0f));
-    return _mm512_fmadd_ps(x, e, x);
-}
-static inline float rb_vf_reduce_add(rb_vf a)
-{
-    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
-    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a), hi);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 static inline rb_vm rb_vf_cmplt(rb_vf a, rb_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-static inline rb_vm rb_vf_cmple(rb_vf a, rb_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-static inline rb_vm rb_vf_cmpeq(rb_vf a, rb_vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-static inline rb_vm rb_vf_isnan(rb_vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 /* blend takes its second operand where the mask bit is set. */
 static inline rb_vf rb_vf_select(rb_vm m, rb_vf a, rb_vf b) { return _mm512_mask_blend_ps(m, b, a); }
 
@@ -109,8 +85,6 @@ static inline rb_vi rb_vf_to_vi(rb_vf a)
 {
     return _mm512_cvt_roundps_epi32(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-static inline rb_vf rb_vi_to_vf(rb_vi a) { return _mm512_cvtepi32_ps(a); }
-static inline rb_vi rb_vf_as_vi(rb_vf a) { return _mm512_castps_si512(a); }
 static inline rb_vf rb_vi_as_vf(rb_vi a) { return _mm512_castsi512_ps(a); }
 
 #endif /* RB_VEC_AVX512_H */

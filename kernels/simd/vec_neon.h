@@ -36,10 +36,7 @@ typedef uint32x4_t rb_vm;
 
 static inline rb_vf rb_vf_zero(void) { return vdupq_n_f32(0.0f); }
 static inline rb_vf rb_vf_set1(float a) { return vdupq_n_f32(a); }
-/* ld1/st1 take any alignment; the aligned forms exist for symmetry. */
-static inline rb_vf rb_vf_load(const float *p) { return vld1q_f32(p); }
 static inline rb_vf rb_vf_loadu(const float *p) { return vld1q_f32(p); }
-static inline void rb_vf_store(float *p, rb_vf v) { vst1q_f32(p, v); }
 static inline void rb_vf_storeu(float *p, rb_vf v) { vst1q_f32(p, v); }
 
 static inline rb_vf rb_vf_load_part(const float *p, size_t n)
@@ -62,7 +59,6 @@ static inline rb_vf rb_vf_div(rb_vf a, rb_vf b) { return vdivq_f32(a, b); }
 /* vfmaq_f32(c, a, b) = c + a*b, fused. */
 static inline rb_vf rb_vf_fmadd(rb_vf a, rb_vf b, rb_vf c) { return vfmaq_f32(c, a, b); }
 static inline rb_vf rb_vf_fnmadd(rb_vf a, rb_vf b, rb_vf c) { return vfmsq_f32(c, a, b); }
-static inline rb_vf rb_vf_fmsub(rb_vf a, rb_vf b, rb_vf c) { return vnegq_f32(vfmsq_f32(c, a, b)); }
 /* fmax/fmin give NaN when either input is NaN, so NaN in b wins here too. */
 static inline rb_vf rb_vf_max(rb_vf a, rb_vf b) { return vmaxq_f32(a, b); }
 static inline rb_vf rb_vf_min(rb_vf a, rb_vf b) { return vminq_f32(a, b); }
@@ -75,32 +71,11 @@ static inline rb_vf rb_vf_or(rb_vf a, rb_vf b)
 {
     return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
 }
-static inline rb_vf rb_vf_xor(rb_vf a, rb_vf b)
-{
-    return vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(a), vreinterpretq_u32_f32(b)));
-}
-/* bic(b, a) = b & ~a */
-static inline rb_vf rb_vf_andnot(rb_vf a, rb_vf b)
-{
-    return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(b), vreinterpretq_u32_f32(a)));
-}
 static inline rb_vf rb_vf_abs(rb_vf a) { return vabsq_f32(a); }
 static inline rb_vf rb_vf_neg(rb_vf a) { return vnegq_f32(a); }
 static inline rb_vf rb_vf_round(rb_vf a) { return vrndnq_f32(a); }
-/* frecpe is good to 8 bits; each frecps step (2 - a x) doubles that. */
-static inline rb_vf rb_vf_rcp(rb_vf a)
-{
-    rb_vf x = vrecpeq_f32(a);
-    x = vmulq_f32(x, vrecpsq_f32(a, x));
-    x = vmulq_f32(x, vrecpsq_f32(a, x));
-    return x;
-}
-static inline float rb_vf_reduce_add(rb_vf a) { return vaddvq_f32(a); }
 
 static inline rb_vm rb_vf_cmplt(rb_vf a, rb_vf b) { return vcltq_f32(a, b); }
-static inline rb_vm rb_vf_cmple(rb_vf a, rb_vf b) { return vcleq_f32(a, b); }
-static inline rb_vm rb_vf_cmpeq(rb_vf a, rb_vf b) { return vceqq_f32(a, b); }
-static inline rb_vm rb_vf_isnan(rb_vf a) { return vmvnq_u32(vceqq_f32(a, a)); }
 static inline rb_vf rb_vf_select(rb_vm m, rb_vf a, rb_vf b) { return vbslq_f32(m, a, b); }
 
 static inline rb_vi rb_vi_set1(int32_t a) { return vdupq_n_s32(a); }
@@ -109,8 +84,6 @@ static inline rb_vi rb_vi_sub(rb_vi a, rb_vi b) { return vsubq_s32(a, b); }
 #define rb_vi_slli(a, imm) vshlq_n_s32((a), (imm))
 #define rb_vi_srai(a, imm) vshrq_n_s32((a), (imm))
 static inline rb_vi rb_vf_to_vi(rb_vf a) { return vcvtnq_s32_f32(a); }
-static inline rb_vf rb_vi_to_vf(rb_vi a) { return vcvtq_f32_s32(a); }
-static inline rb_vi rb_vf_as_vi(rb_vf a) { return vreinterpretq_s32_f32(a); }
 static inline rb_vf rb_vi_as_vf(rb_vi a) { return vreinterpretq_f32_s32(a); }
 
 #endif /* RB_VEC_NEON_H */

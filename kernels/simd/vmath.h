@@ -46,8 +46,8 @@
  *   sigmoid  max 2.40 ulp, max rel 1.8e-7, max abs 8.9e-8
  *   tanh     max 1.51 ulp, max rel 1.6e-7, max abs 9.0e-8;
  *            |x| < 0.625: 0.72 ulp, max abs 4.1e-8
- * The bounds the tests assert are RB_VMATH_MAX_* in vmath_check.h; the
- * measurement is kernels/vmath_check.c.
+ * The bounds the tests assert are RB_VMATH_MAX_* in harness/vmath_check.h; the
+ * measurement is harness/vmath_check.c.
  */
 #ifndef RB_VMATH_H
 #define RB_VMATH_H

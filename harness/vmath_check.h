@@ -1,6 +1,7 @@
 /*
- * vmath_check.h: the per-ISA array forms of vmath.h (exp, sigmoid, tanh) and
- * the checker that measures them against libm.
+ * vmath_check.h: the checker that measures the per-ISA array forms of
+ * vmath.h (exp, sigmoid, tanh; kernels/simd/vmath_array.h) against libm.
+ * It lives in the harness: the kernels do not depend on it.
  *
  * This header is ISA-neutral: it declares functions and plain data only, so
  * the harness, `rnnbench check` and the tests include it from files built
@@ -42,19 +43,7 @@
 
 #include <stddef.h>
 
-/* ---- the array functions: y[i] = f(x[i]), i < n; x == y allowed ---- */
-
-typedef void (*rb_vmath_array_fn)(size_t n, const float *x, float *y);
-
-void rb_vexp__avx2(size_t n, const float *x, float *y);
-void rb_vsigmoid__avx2(size_t n, const float *x, float *y);
-void rb_vtanh__avx2(size_t n, const float *x, float *y);
-void rb_vexp__avx512(size_t n, const float *x, float *y);
-void rb_vsigmoid__avx512(size_t n, const float *x, float *y);
-void rb_vtanh__avx512(size_t n, const float *x, float *y);
-void rb_vexp__neon(size_t n, const float *x, float *y);
-void rb_vsigmoid__neon(size_t n, const float *x, float *y);
-void rb_vtanh__neon(size_t n, const float *x, float *y);
+#include "../kernels/simd/vmath_array.h"
 
 /* ---- documented error bounds (what the tests assert) ----
  *

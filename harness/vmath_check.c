@@ -10,7 +10,7 @@
  * chunks of CHUNK, so each array function sees long vectors as well as a
  * tail at the end of each range. No global mutable state.
  */
-#include "simd/vmath_check.h"
+#include "vmath_check.h"
 
 #include <float.h>
 #include <math.h>
