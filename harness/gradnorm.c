@@ -18,7 +18,8 @@
 #include "rng.h"
 #include "tensors.h"
 
-/* rng streams of this experiment; rb_tset_init uses 1..RB_NTENSORS. */
+/* rng streams of this experiment; rb_tset_init uses those of rb_tensor_info
+ * (1..13). */
 enum { STREAM_U = 100, STREAM_V = 200, STREAM_LABEL = 300 };
 
 /* ---- small numerics ---- */

@@ -148,6 +148,8 @@ static int s_rnn_relu(void **s) { return set_cell(s, RB_RNN_RELU); }
 static int s_lstm(void **s) { return set_cell(s, RB_LSTM); }
 static int s_gru(void **s) { return set_cell(s, RB_GRU); }
 static int s_gru_lbr(void **s) { return set_cell(s, RB_GRU_LBR); }
+static int s_rnn_sigmoid(void **s) { return set_cell(s, RB_RNN_SIGMOID); }
+static int s_rnn_leaky(void **s) { return set_cell(s, RB_RNN_LEAKY); }
 
 int main(void)
 {
@@ -157,11 +159,15 @@ int main(void)
         cmocka_unit_test_setup(test_cell, s_lstm),
         cmocka_unit_test_setup(test_cell, s_gru),
         cmocka_unit_test_setup(test_cell, s_gru_lbr),
+        cmocka_unit_test_setup(test_cell, s_rnn_sigmoid),
+        cmocka_unit_test_setup(test_cell, s_rnn_leaky),
         cmocka_unit_test_setup(test_cell_tiny, s_rnn_tanh),
         cmocka_unit_test_setup(test_cell_tiny, s_rnn_relu),
         cmocka_unit_test_setup(test_cell_tiny, s_lstm),
         cmocka_unit_test_setup(test_cell_tiny, s_gru),
         cmocka_unit_test_setup(test_cell_tiny, s_gru_lbr),
+        cmocka_unit_test_setup(test_cell_tiny, s_rnn_sigmoid),
+        cmocka_unit_test_setup(test_cell_tiny, s_rnn_leaky),
         cmocka_unit_test(test_perturbed_bptt_fails),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, NULL, NULL);
