@@ -67,7 +67,12 @@ rb_act rb_cell_act(rb_cell c);
 
 /* For the `default:` of a math switch: a cell or activation the code does
  * not know is a bug, never silently skipped. Prints where and aborts. */
-_Noreturn void rb_unreachable(const char *file, int line);
+#ifdef __cplusplus /* harness/gbench.cc includes this header */
+[[noreturn]]
+#else
+_Noreturn
+#endif
+void rb_unreachable(const char *file, int line);
 #define RB_UNREACHABLE() rb_unreachable(__FILE__, __LINE__)
 
 /* One layer, one direction. Sizes are validated positive by the harness. */
