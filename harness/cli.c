@@ -135,7 +135,7 @@ int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n == max) rb_die("%s: more than %d cells", cmd, max);
         if (rb_cell_parse(tok, &out[n]) != 0)
-            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr, or all)", cmd, tok);
+            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all)", cmd, tok);
         n++;
     }
     if (n == 0) rb_die("%s: empty cell list", cmd);

@@ -16,22 +16,9 @@
 #include "../variants/variant.h"
 #include "check.h"
 #include "cli.h"
+#include "edge_shapes.h"
 
-typedef struct { int T, N, I, H; } dims;
-
-/* Edges of every vector tile: 1, W-1, W, W+1, 2W+3 for W = 4 (NEON),
- * 8 (AVX2) and 16 (AVX-512), 32; N = 1; T = 1; and a longer sequence. */
-static const dims full_shapes[] = {
-    {1, 1, 1, 1},    {3, 2, 5, 7},    {2, 1, 3, 4},    {2, 3, 4, 5},
-    {2, 2, 11, 11},  {2, 1, 7, 8},    {2, 3, 8, 9},    {2, 2, 9, 19},
-    {2, 4, 15, 16},  {1, 3, 16, 17},  {2, 5, 17, 15},  {2, 2, 31, 32},
-    {1, 2, 33, 35},  {2, 7, 35, 33},  {3, 16, 20, 24}, {20, 4, 13, 24},
-    {3, 6, 5, 13}, /* N = 6, H = 13: 4, 5, 7, 8 threads divide neither */
-};
-static const dims quick_shapes[] = {
-    {1, 1, 1, 1}, {3, 2, 5, 7}, {2, 3, 4, 5}, {2, 2, 11, 11}, {2, 5, 17, 19}, {6, 4, 13, 35},
-    {3, 6, 5, 13},
-};
+typedef rb_edge_shape dims;
 
 typedef struct {
     double worst_ratio, max_abs, max_rel;
@@ -142,9 +129,11 @@ int rb_cmd_check(int argc, char **argv)
     const int quick = rb_opt_get(opts, nopts, "quick")->seen;
     const int verbose = rb_opt_get(opts, nopts, "verbose")->seen;
     const uint64_t seed = rb_parse_u64(rb_opt_get(opts, nopts, "seed")->value, "--seed");
-    const dims *shapes = quick ? quick_shapes : full_shapes;
-    const int nshapes = quick ? (int)(sizeof quick_shapes / sizeof quick_shapes[0])
-                              : (int)(sizeof full_shapes / sizeof full_shapes[0]);
+    /* The edge shapes (edge_shapes.h); --quick keeps the rows marked quick. */
+    const dims *shapes[64];
+    int nshapes = 0;
+    for (int i = 0; i < rb_edge_shape_count && nshapes < 64; i++)
+        if (!quick || rb_edge_shapes[i].quick) shapes[nshapes++] = &rb_edge_shapes[i];
 
     /* Which variants and cells: validate the selections first. */
     int use_v[256] = {0}, use_c[RB_NCELLS] = {0};
@@ -173,7 +162,7 @@ int rb_cmd_check(int argc, char **argv)
     int checks = 0, failures = 0, skipped = 0;
     char err[256];
     for (int si = 0; si < nshapes; si++) {
-        const dims *d = &shapes[si];
+        const dims *d = shapes[si];
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!use_c[c]) continue;
             rb_shape s = {(rb_cell)c, d->T, d->N, d->I, d->H};

@@ -54,7 +54,7 @@ static void field(FILE *f, double v, int present)
 int rb_cmd_gradnorm(int argc, char **argv)
 {
     rb_opt opts[] = {
-        {"cell", "C,..", "cells: rnn_tanh rnn_relu lstm gru gru_lbr", "rnn_tanh,rnn_relu,lstm,gru,gru_lbr", 0},
+        {"cell", "C,..", "cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all", "all", 0},
         {"rho", "R,..", "spectral radii of the recurrent weights", "0.5,0.9,1.0,1.1,1.5,2.0,3.0", 0},
         {"T", "T", "sequence length", "50", 0},
         {"N", "N", "batch", "8", 0},
@@ -126,7 +126,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
             rb_gn_config cc = cfg;
             cc.s.cell = cells[c];
             cc.rho = rho[r];
-            const int lstm = cells[c] == RB_LSTM;
+            const int lstm = rb_cell_has_c(cells[c]); /* dc and the forget bias */
             if (!lstm) cc.forget_bias = 0;
             rb_gn_curve cv;
             char err[512];

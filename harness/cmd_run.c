@@ -192,7 +192,7 @@ int rb_save_tensors(const char *dir, const rb_tset *ts, int with_grads, char *er
 int rb_cmd_run(int argc, char **argv)
 {
     rb_opt opts[] = {
-        {"cell", "C", "rnn_tanh | rnn_relu | lstm | gru | gru_lbr", "lstm", 0},
+        {"cell", "C", "rnn_tanh | rnn_relu | rnn_sigmoid | rnn_leaky | lstm | gru | gru_lbr", "lstm", 0},
         {"variant", "V", "an implementation (rnnbench list)", "naive", 0},
         {"T", "T", "sequence length", "10", 0},
         {"N", "N", "batch", "8", 0},
@@ -215,7 +215,7 @@ int rb_cmd_run(int argc, char **argv)
 
     rb_shape s;
     if (rb_cell_parse(OPT("cell")->value, &s.cell) != 0)
-        rb_die("run: unknown cell '%s' (cells: rnn_tanh rnn_relu lstm gru gru_lbr)", OPT("cell")->value);
+        rb_die("run: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr)", OPT("cell")->value);
     const rb_variant *v = rb_variant_find(OPT("variant")->value);
     if (!v) rb_die("run: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
     const char *why = rb_variant_why_not(v, &(rb_problem){.s = {.cell = s.cell}, .threads = 1});

@@ -18,7 +18,8 @@
 #include "rng.h"
 #include "tensors.h"
 
-/* rng streams of this experiment; rb_tset_init uses 1..RB_NTENSORS. */
+/* rng streams of this experiment; rb_tset_init uses those of rb_tensor_info
+ * (1..13). */
 enum { STREAM_U = 100, STREAM_V = 200, STREAM_LABEL = 300 };
 
 /* ---- small numerics ---- */
@@ -134,10 +135,10 @@ static int subrun(const rb_gn_config *c, const rb_tset *full, int s0, int len, c
         memcpy(sub->t.t[par[i]], full->t.t[par[i]], sizeof(float) * rb_tensor_numel(&s, par[i]));
     memcpy(sub->t.t[RB_X], full->t.t[RB_X] + (size_t)s0 * NI, sizeof(float) * (size_t)len * NI);
     memcpy(sub->t.t[RB_H0], h0, sizeof(float) * NH);
-    if (s.cell == RB_LSTM) memcpy(sub->t.t[RB_C0], c0, sizeof(float) * NH);
+    if (rb_cell_has_c(s.cell)) memcpy(sub->t.t[RB_C0], c0, sizeof(float) * NH);
     memcpy(sub->t.t[RB_DY], full->t.t[RB_DY] + (size_t)s0 * NH, sizeof(float) * (size_t)len * NH);
     for (size_t i = 0; i < NH; i++) sub->t.t[RB_DHT][i] = dhT ? dhT[i] : 0.0f;
-    if (s.cell == RB_LSTM)
+    if (rb_cell_has_c(s.cell))
         for (size_t i = 0; i < NH; i++) sub->t.t[RB_DCT][i] = dcT ? dcT[i] : 0.0f;
     vrun vr;
     if (vrun_forward(c, sub, train, &vr, err, errlen) != 0) {
@@ -166,7 +167,7 @@ static int set_params(const rb_gn_config *c, rb_tset *ts, uint64_t seed)
         for (size_t i = 0; i < (size_t)H * H; i++) U[i] = (float)(c->rho * Q[i]);
     }
     free(Q);
-    if (c->s.cell == RB_LSTM)
+    if (rb_cell_family_of(c->s.cell) == RB_FAMILY_LSTM)
         for (int j = 0; j < H; j++) ts->t.t[RB_B_IH][H + j] += (float)c->forget_bias;
     return 0;
 }
@@ -235,7 +236,9 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
 {
     const rb_shape s = c->s;
     const int T = s.T, N = s.N, I = s.I, H = s.H, K = c->K, G = rb_cell_gates(s.cell);
-    const int lstm = s.cell == RB_LSTM;
+    /* The c-state bookkeeping below is the lstm's (its o gate recomputes
+     * ∂L/∂c_t), so it follows the family, not has_c alone. */
+    const int lstm = rb_cell_family_of(s.cell) == RB_FAMILY_LSTM;
     const size_t NH = (size_t)N * H;
     int rc = -1;
     memset(r, 0, sizeof *r);
@@ -419,7 +422,7 @@ void rb_gn_curve_free(rb_gn_curve *c)
 int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_curve *out,
                       char *err, size_t errlen)
 {
-    const int T = c->s.T, lstm = c->s.cell == RB_LSTM;
+    const int T = c->s.T, lstm = rb_cell_has_c(c->s.cell);
     memset(out, 0, sizeof *out);
     out->T = T;
     out->seeds = seeds;

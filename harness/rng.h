@@ -1,7 +1,8 @@
 /*
  * rng.h: a small deterministic generator (splitmix64). Each tensor draws from
- * its own stream, seeded from (seed, tensor id), so loading one tensor from a
- * file leaves the values of every other tensor unchanged.
+ * its own stream, seeded from (seed, the stream rb_tensor_info gives that
+ * tensor), so loading one tensor from a file leaves the values of every
+ * other tensor unchanged.
  */
 #ifndef RB_RNG_H
 #define RB_RNG_H

@@ -45,7 +45,7 @@ double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass)
     const double y = numel(s, RB_Y);
     const double Y = y + numel(s, RB_HT) + numel(s, RB_CT);
     const double NHT = (double)s->N * s->H * s->T;
-    const double W = rb_cell_gates(s->cell) * NHT + (s->cell == RB_LSTM ? NHT : 0);
+    const double W = rb_cell_gates(s->cell) * NHT + (rb_cell_has_c(s->cell) ? NHT : 0);
     const double D = numel(s, RB_DY) + numel(s, RB_DHT) + numel(s, RB_DCT);
     const double R = numel(s, RB_DX) + numel(s, RB_DH0) + numel(s, RB_DC0) + numel(s, RB_DW_IH) +
                      numel(s, RB_DW_HH) + numel(s, RB_DB_IH) + numel(s, RB_DB_HH);

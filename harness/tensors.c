@@ -69,7 +69,7 @@ void rb_tset_init_one(rb_tset *ts, rb_tensor_id id, uint64_t seed)
         return;
     }
     float a = role == RB_ROLE_DOUT ? 1.0f : 1.0f / sqrtf((float)ts->s.H);
-    rb_rng r = rb_rng_stream(seed, (uint64_t)id + 1);
+    rb_rng r = rb_rng_stream(seed, rb_tensor_info_of(id)->stream);
     for (size_t i = 0; i < n; i++) p[i] = rb_rng_uniform(&r, a);
 }
 

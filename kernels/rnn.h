@@ -2,27 +2,78 @@
  * rnn.h: the cells, their shapes and the tensors of one layer, one direction,
  * exactly as EQUATIONS.md (at the repository root) defines them.
  *
- * Everything here is plain data and small pure functions: which cells exist,
- * how many gates they have, the name and shape of every tensor of a run, and
- * the FLOP counts used for GFLOP/s. Every variant, the reference, the
- * checker and the harness read these, so a shape is defined in one place.
+ * Everything here is plain data and small pure functions: which cells exist
+ * and what each one is (rb_cell_info: gates, c state, activation, workspace),
+ * the name, role, shape and seed stream of every tensor of a run
+ * (rb_tensor_info), and the FLOP counts used for GFLOP/s. Every variant, the
+ * reference, the checker and the harness read these tables, so a cell or a
+ * shape is described in one place; code switches over cells only for math.
  */
 #ifndef RB_RNN_H
 #define RB_RNN_H
 
 #include <stddef.h>
 
+/* New cells go at the end: the positions are bit numbers of cell masks. */
 typedef enum {
-    RB_RNN_TANH,  /* Elman, h = tanh(a)                                  */
-    RB_RNN_RELU,  /* Elman, h = relu(a)                                  */
-    RB_LSTM,      /* gates i f g o                                       */
-    RB_GRU,       /* classic: reset before the recurrent product; r z n  */
-    RB_GRU_LBR,   /* linear before reset (cuDNN/PyTorch/oneDNN); r z n   */
+    RB_RNN_TANH,    /* Elman, h = tanh(a)                                  */
+    RB_RNN_RELU,    /* Elman, h = relu(a)                                  */
+    RB_LSTM,        /* gates i f g o                                       */
+    RB_GRU,         /* classic: reset before the recurrent product; r z n  */
+    RB_GRU_LBR,     /* linear before reset (cuDNN/PyTorch/oneDNN); r z n   */
+    RB_RNN_SIGMOID, /* Elman, h = σ(a)                                     */
+    RB_RNN_LEAKY,   /* Elman, h = max(a, 0.01 a)                           */
     RB_NCELLS
 } rb_cell;
 
 #define RB_CELL_BIT(c) (1u << (c))
 #define RB_ALL_CELLS ((1u << RB_NCELLS) - 1u)
+
+/* The math of a cell: the Elman cells differ only in their activation, so
+ * an implementation writes the family once and the activation as a small
+ * switch (adding an Elman activation touches only those switches). */
+typedef enum { RB_FAMILY_ELMAN, RB_FAMILY_LSTM, RB_FAMILY_GRU, RB_FAMILY_GRU_LBR } rb_cell_family;
+typedef enum { RB_ACT_NONE, RB_ACT_TANH, RB_ACT_RELU, RB_ACT_SIGMOID, RB_ACT_LEAKY_RELU } rb_act;
+
+/* Slope of rnn_leaky for a < 0. Every act' is a function of h = act(a)
+ * alone (tanh 1-h², relu and leaky by the sign of h, σ h(1-h)), so the
+ * Elman cells' backward needs no saved pre-activation. */
+#define RB_LEAKY_SLOPE 0.01
+
+typedef struct {
+    const char *name;      /* "rnn_tanh", ...: CLI, files, CSV           */
+    rb_cell_family family;
+    rb_act act;            /* Elman: h = act(a); RB_ACT_NONE otherwise    */
+    int gates;             /* G: gate blocks of H rows in the weights     */
+    int has_c;             /* a cell state: c0 cT dcT dc0 exist           */
+    /* Training workspace of the reference (kernels/reference), in [T][N][H]
+     * blocks: G of gate activations plus one for c_t (lstm) or the linear
+     * part h U_nᵀ + b_hn (gru_lbr). */
+    int ref_ws_blocks;
+} rb_cell_info;
+
+/* The row of c, or NULL for a value outside the enum. */
+const rb_cell_info *rb_cell_info_of(rb_cell c);
+
+/* Shorthands for the fields above ("?" and 0 outside the enum). */
+const char *rb_cell_name(rb_cell c);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int rb_cell_parse(const char *name, rb_cell *out);
+/* G: 1 for rnn_*, 4 for lstm, 3 for gru and gru_lbr. */
+int rb_cell_gates(rb_cell c);
+int rb_cell_has_c(rb_cell c);
+rb_cell_family rb_cell_family_of(rb_cell c);
+rb_act rb_cell_act(rb_cell c);
+
+/* For the `default:` of a math switch: a cell or activation the code does
+ * not know is a bug, never silently skipped. Prints where and aborts. */
+#ifdef __cplusplus /* harness/gbench.cc includes this header */
+[[noreturn]]
+#else
+_Noreturn
+#endif
+void rb_unreachable(const char *file, int line);
+#define RB_UNREACHABLE() rb_unreachable(__FILE__, __LINE__)
 
 /* One layer, one direction. Sizes are validated positive by the harness. */
 typedef struct {
@@ -33,13 +84,9 @@ typedef struct {
     int H; /* hidden size  */
 } rb_shape;
 
-const char *rb_cell_name(rb_cell c);
-/* Returns 0 and sets *out, or -1 for an unknown name. */
-int rb_cell_parse(const char *name, rb_cell *out);
-/* G: 1 for rnn_*, 4 for lstm, 3 for gru and gru_lbr. */
-int rb_cell_gates(rb_cell c);
-
-/* Tensor ids, in the order of EQUATIONS.md "Tensor files". */
+/* Tensor ids, in the order of EQUATIONS.md "Tensor files". Nothing depends
+ * on these positions but the order of output: roles, shapes and seed
+ * streams are in rb_tensor_info. */
 typedef enum {
     /* inputs and parameters */
     RB_X, RB_H0, RB_C0, RB_W_IH, RB_W_HH, RB_B_IH, RB_B_HH,
@@ -59,10 +106,32 @@ typedef enum {
     RB_ROLE_GRAD    /* dx dh0 dc0 dweight_* dbias_* */
 } rb_tensor_role;
 
-/* File stem as in EQUATIONS.md: "x", "weight_ih", "dbias_hh", ... */
+/* Shapes, with GH = G * H. */
+typedef enum {
+    RB_DIMS_TNI, /* [T][N][I]  x dx      */
+    RB_DIMS_TNH, /* [T][N][H]  y dy      */
+    RB_DIMS_NH,  /* [N][H]     states    */
+    RB_DIMS_GHI, /* [GH][I]    weight_ih */
+    RB_DIMS_GHH, /* [GH][H]    weight_hh */
+    RB_DIMS_GH   /* [GH]       biases    */
+} rb_dims_kind;
+
+typedef struct {
+    const char *name;    /* file stem as in EQUATIONS.md: "x", "dbias_hh" */
+    rb_tensor_role role;
+    rb_dims_kind dims;
+    int c_state;         /* exists only for cells with a c state */
+    /* rng stream of its initial values (inputs and upstream gradients;
+     * 0 for the rest). Fixed per tensor, never derived from the id, so a
+     * tensor added later changes no seeded value of the others. */
+    unsigned stream;
+} rb_tensor_info;
+
+/* The row of id, or NULL for a value outside the enum. */
+const rb_tensor_info *rb_tensor_info_of(rb_tensor_id id);
 const char *rb_tensor_name(rb_tensor_id id);
 rb_tensor_role rb_tensor_role_of(rb_tensor_id id);
-/* c0 cT dcT dc0 exist only for lstm. */
+/* c0 cT dcT dc0 exist only for cells with a c state (lstm). */
 int rb_tensor_exists(rb_cell c, rb_tensor_id id);
 /* Fills dims (up to 3) and returns ndim, or 0 if the tensor does not exist
  * for this cell. */
@@ -74,7 +143,7 @@ size_t rb_tensor_numel(const rb_shape *s, rb_tensor_id id);
 typedef struct { float *t[RB_NTENSORS]; } rb_tensors;
 typedef struct { double *t[RB_NTENSORS]; } rb_tensors_f64;
 
-/* GEMM FLOPs of the forward pass, the benchdnn count:
+/* GEMM FLOPs of the forward pass, the benchdnn count, from the table's G:
  *   2 * G * H * (I + H) * N * T.   Backward is 2x, a training step 3x. */
 double rb_flops_forward(const rb_shape *s);
 /* DeepBench's count, the recurrent product alone: 2 * G * H * H * N * T. */

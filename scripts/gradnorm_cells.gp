@@ -1,7 +1,8 @@
 # gradnorm_cells.gp: ‖∂L/∂h_t‖ against k = T-1-t, one panel per cell, one
 # curve per recurrent scale rho; on the plain RNN panels each rho also gets
 # its rho^k guide (dashed, scaled to the curve's k = 0 value), the bound that
-# tanh' <= 1 and relu' <= 1 enforce for a loss on the last step.
+# act' <= 1 enforces for a loss on the last step (tanh, relu, leaky; σ' <= 1/4
+# makes it loose for rnn_sigmoid).
 # Variables from gradplots.sh: csv rhos cells ycol mincol maxcol (0: no
 # min-max band) clip (0: unclipped, else C) out machine
 # variant shape.
@@ -49,7 +50,7 @@ do for [fmt in "png pdf"] {
     set multiplot layout rows, 2 title ttl font ",9" margins 0.09, 0.98, 0.06, 1 - top_in / (panel_h * rows + top_in) spacing 0.09, vspace
     do for [c = 1:nc] {
         cell = word(cells, c)
-        plain = cell eq "rnn_tanh" || cell eq "rnn_relu"
+        plain = cell[1:4] eq "rnn_"
         set title cell noenhanced font ",9" offset 0, -0.8
         set border 3 lw 0.8
         set grid xtics ytics mytics lc rgb "#e0e0e0" lw 0.5

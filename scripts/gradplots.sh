@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gradplots.sh BIN [OUTDIR]: why LSTM and GRU exist, as figures.
 # Runs `BIN gradnorm` (the suite's own kernels, BPTT of one variant) for the
-# five cells and writes, into OUTDIR (default results/gradnorm):
+# cells (all of them by default) and writes, into OUTDIR (default results/gradnorm):
 #   gradnorm.csv            default rho list, no clipping
 #   gradnorm_clip1.csv      the same with --clip 1
 #   gradnorm_lstm_fb0.csv   lstm, rho 0.5 1 2, forget bias 0

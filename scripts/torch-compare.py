@@ -3,8 +3,9 @@
 with PyTorch (Debian: apt-get install python3-torch; run with /usr/bin/python3).
 
 rnn_tanh, rnn_relu, lstm and gru_lbr go through nn.RNN / nn.LSTM / nn.GRU
-(layer 0, the same parameter names); the classic gru has no PyTorch module,
-so it is written out with torch operations and differentiated by autograd.
+(layer 0, the same parameter names); the classic gru, rnn_sigmoid and
+rnn_leaky have no PyTorch module, so they are written out with torch
+operations and differentiated by autograd.
 The loss is sum(dy*y) + sum(dhT*hT) (+ sum(dcT*cT)), whose gradients are what
 `rnnbench run --pass train|bwd|fwdbwd` saved. Prints the largest absolute and
 relative difference per tensor and exits 1 if any exceeds 1e-4 relative to
@@ -37,6 +38,21 @@ def classic_gru(x, h0, W, U, bi, bh):
     return torch.stack(ys), h
 
 
+def elman(act, x, h0, W, U, bi, bh):
+    h, ys = h0, []
+    for t in range(x.shape[0]):
+        h = act(x[t] @ W.T + bi + h @ U.T + bh)
+        ys.append(h)
+    return torch.stack(ys), h
+
+
+# The Elman activations PyTorch's nn.RNN lacks (EQUATIONS.md; slope 0.01).
+WRITTEN_OUT_ELMAN = {
+    "rnn_sigmoid": torch.sigmoid,
+    "rnn_leaky": lambda a: torch.nn.functional.leaky_relu(a, 0.01),
+}
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: torch-compare.py DIR CELL")
@@ -53,6 +69,8 @@ def main():
     cT = None
     if cell == "gru":
         y, hT = classic_gru(x, h0, W, U, bi, bh)
+    elif cell in WRITTEN_OUT_ELMAN:
+        y, hT = elman(WRITTEN_OUT_ELMAN[cell], x, h0, W, U, bi, bh)
     else:
         mod = {"rnn_tanh": lambda: torch.nn.RNN(I, H, nonlinearity="tanh"),
                "rnn_relu": lambda: torch.nn.RNN(I, H, nonlinearity="relu"),

@@ -1,7 +1,8 @@
 /*
  * test_agree.c: every variant in the registry that this machine can run
- * agrees with the double oracle, for every cell, on edge shapes, at 1, 2 and
- * 3 threads for the parallel ones (rb_check_one: forward outputs, every
+ * agrees with the double oracle, for every cell, on the edge shapes of
+ * `rnnbench check` (harness/edge_shapes.h), at 1, 2 and 3 threads for the
+ * parallel ones (rb_check_one: forward outputs, every
  * gradient, canaries, inputs unchanged). Variants this machine cannot run
  * are reported as cmocka skips, never as passes.
  */
@@ -15,14 +16,46 @@
 #include <cmocka.h>
 
 #include "../harness/check.h"
+#include "../harness/edge_shapes.h"
 #include "../variants/variant.h"
 
-typedef struct { int T, N, I, H; } dims;
-/* 1, W-1, W, W+1 and 2W+3 for W = 4, 8, 16; N = 1; T = 1. */
-static const dims shapes[] = {
-    {1, 1, 1, 1}, {2, 1, 3, 4}, {3, 2, 5, 7}, {2, 3, 8, 9}, {2, 2, 15, 16},
-    {1, 3, 17, 19}, {2, 5, 35, 33}, {5, 4, 11, 13},
-};
+/* The inputs and the oracle of each (cell, shape), made once and shared by
+ * every variant (the oracle costs more than most variants' checks);
+ * rb_check_one overwrites only the outputs and checks the inputs kept. */
+#define MAX_SHAPES 64
+static struct {
+    int ready;
+    rb_tset ts;
+    rb_oracle o;
+} cases[RB_NCELLS][MAX_SHAPES];
+
+static void case_get(rb_cell c, int si, rb_tset **ts, const rb_oracle **o)
+{
+    if (!cases[c][si].ready) {
+        const rb_edge_shape *e = &rb_edge_shapes[si];
+        rb_shape s = {c, e->T, e->N, e->I, e->H};
+        char err[256];
+        assert_int_equal(rb_tset_alloc(&cases[c][si].ts, &s, err, sizeof err), 0);
+        rb_tset_init(&cases[c][si].ts, 100 + (uint64_t)si);
+        assert_int_equal(rb_oracle_run(&cases[c][si].o, &cases[c][si].ts, err, sizeof err), 0);
+        cases[c][si].ready = 1;
+    }
+    *ts = &cases[c][si].ts;
+    *o = &cases[c][si].o;
+}
+
+static int cases_free(void **state)
+{
+    (void)state;
+    for (int c = 0; c < RB_NCELLS; c++)
+        for (int si = 0; si < MAX_SHAPES; si++)
+            if (cases[c][si].ready) {
+                rb_oracle_free(&cases[c][si].o);
+                rb_tset_free(&cases[c][si].ts);
+                cases[c][si].ready = 0;
+            }
+    return 0;
+}
 
 static void test_variant(void **state)
 {
@@ -31,18 +64,15 @@ static void test_variant(void **state)
     for (int c = 0; c < RB_NCELLS; c++) {
         if (rb_variant_why_not(v, &(rb_problem){.s = {.cell = (rb_cell)c}, .threads = 1})) continue;
         any = 1;
-        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
-            rb_shape s = {(rb_cell)c, shapes[si].T, shapes[si].N, shapes[si].I, shapes[si].H};
-            rb_tset ts;
-            rb_oracle o;
-            char err[256];
-            assert_int_equal(rb_tset_alloc(&ts, &s, err, sizeof err), 0);
-            rb_tset_init(&ts, 100 + si);
-            assert_int_equal(rb_oracle_run(&o, &ts, err, sizeof err), 0);
+        for (int si = 0; si < rb_edge_shape_count; si++) {
+            rb_tset *ts;
+            const rb_oracle *o;
+            case_get((rb_cell)c, si, &ts, &o);
+            const rb_shape s = ts->s;
             const int par = rb_variant_is_parallel(v);
             for (int th = 1; th <= (par ? 3 : 1); th++) {
                 rb_check_result res;
-                if (!rb_check_one(v, &ts, &o, th, &res)) {
+                if (!rb_check_one(v, ts, o, th, &res)) {
                     for (int id = 0; id < RB_NTENSORS; id++)
                         if ((res.have_train[id] && !res.train[id].pass) ||
                             (res.have_infer[id] && !res.infer[id].pass))
@@ -53,8 +83,6 @@ static void test_variant(void **state)
                     fail();
                 }
             }
-            rb_oracle_free(&o);
-            rb_tset_free(&ts);
         }
     }
     if (!any) {
@@ -65,6 +93,10 @@ static void test_variant(void **state)
 
 int main(void)
 {
+    if (rb_edge_shape_count > MAX_SHAPES) {
+        fprintf(stderr, "test_agree: raise MAX_SHAPES to %d\n", rb_edge_shape_count);
+        return 1;
+    }
     static struct CMUnitTest tests[256];
     static char names[256][64];
     int n = rb_variant_count();
@@ -72,5 +104,5 @@ int main(void)
         snprintf(names[i], sizeof names[i], "agree_%s", rb_variant_at(i)->name);
         tests[i] = (struct CMUnitTest){names[i], test_variant, NULL, NULL, (void *)rb_variant_at(i)};
     }
-    return _cmocka_run_group_tests("agreement", tests, (size_t)n, NULL, NULL);
+    return _cmocka_run_group_tests("agreement", tests, (size_t)n, NULL, cases_free);
 }

@@ -1,10 +1,11 @@
 /*
  * test_gradnorm.c: `rnnbench gradnorm` measures what it says.
  *
- *   - rnn_tanh and rnn_relu, rho = 0.5, T = 50, loss on the last step: every
- *     backward step multiplies by diag(act') U^T with |act'| <= 1 and
- *     ‖U‖ = rho, so ‖dh_k‖ <= 0.5^k ‖dh_0‖ for every k (up to float noise),
- *     and k = 49 is many orders of magnitude below k = 0.
+ *   - the Elman cells, rho = 0.5, T = 50, loss on the last step: every
+ *     backward step multiplies by diag(act') U^T with |act'| <= L (1 for
+ *     tanh, relu and leaky relu, 1/4 for sigmoid) and ‖U‖ = rho, so
+ *     ‖dh_k‖ <= (L rho)^k ‖dh_0‖ for every k (up to float noise), and
+ *     k = 49 is many orders of magnitude below k = 0.
  *   - lstm: forget bias 1 keeps far more gradient at k = 49 than 0.
  *   - --clip C: the parameter-gradient norm after clipping never exceeds C,
  *     and is untouched when already below C (library and CSV).
@@ -47,7 +48,8 @@ static rb_gn_config config(rb_cell cell, double rho)
     return c;
 }
 
-static void bound_rho_k(rb_cell cell)
+/* lip: the largest |act'| of the cell's activation. */
+static void bound_rho_k(rb_cell cell, double lip)
 {
     const double rho = 0.5;
     rb_gn_config c = config(cell, rho);
@@ -63,9 +65,9 @@ static void bound_rho_k(rb_cell cell)
         assert_true(r.dh[0] > 0);
         assert_true(r.dh[T - 1] < 1e-12 * r.dh[0]);
         for (int k = 0; k < T; k++) {
-            double bound = pow(rho, k) * r.dh[0];
+            double bound = pow(lip * rho, k) * r.dh[0];
             if (!(r.dh[k] <= bound * (1 + 1e-4))) {
-                print_error("%s seed %llu: dh[%d] = %.6e > rho^k dh[0] = %.6e\n", rb_cell_name(cell),
+                print_error("%s seed %llu: dh[%d] = %.6e > (L rho)^k dh[0] = %.6e\n", rb_cell_name(cell),
                             (unsigned long long)seed, k, r.dh[k], bound);
                 fail();
             }
@@ -77,13 +79,25 @@ static void bound_rho_k(rb_cell cell)
 static void test_tanh_bounded_by_rho_k(void **state)
 {
     (void)state;
-    bound_rho_k(RB_RNN_TANH);
+    bound_rho_k(RB_RNN_TANH, 1.0);
 }
 
 static void test_relu_bounded_by_rho_k(void **state)
 {
     (void)state;
-    bound_rho_k(RB_RNN_RELU);
+    bound_rho_k(RB_RNN_RELU, 1.0);
+}
+
+static void test_sigmoid_bounded_by_quarter_rho_k(void **state)
+{
+    (void)state;
+    bound_rho_k(RB_RNN_SIGMOID, 0.25);
+}
+
+static void test_leaky_bounded_by_rho_k(void **state)
+{
+    (void)state;
+    bound_rho_k(RB_RNN_LEAKY, 1.0);
 }
 
 static void test_lstm_forget_bias(void **state)
@@ -252,7 +266,7 @@ static void test_variant_independent(void **state)
                 for (int k = 0; k < T; k++) {
                     double e = fmax(fmax(rel(ra->dh[k], rb.dh[k]), rel(ra->dx[k], rb.dx[k])),
                                     rel(ra->dwhh[k], rb.dwhh[k]));
-                    if (cell == RB_LSTM) e = fmax(e, rel(ra->dc[k], rb.dc[k]));
+                    if (rb_cell_has_c((rb_cell)cell)) e = fmax(e, rel(ra->dc[k], rb.dc[k]));
                     if (!(e <= 1e-3)) {
                         print_error("%s vs naive, %s rho=%g k=%d: dh %.6e vs %.6e, dx %.6e vs %.6e, "
                                     "dwhh %.6e vs %.6e\n",
@@ -271,7 +285,8 @@ static void test_variant_independent(void **state)
                 }
                 rb_gn_seed_result_free(&rb);
             }
-        print_message("%s vs naive: max rel difference %.3e over 5 cells, rho 0.5 1 1.5\n", v->name, vworst);
+        print_message("%s vs naive: max rel difference %.3e over %d cells, rho 0.5 1 1.5\n", v->name, vworst,
+                      (int)RB_NCELLS);
         worst = fmax(worst, vworst);
         compared++;
     }
@@ -330,6 +345,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tanh_bounded_by_rho_k),
         cmocka_unit_test(test_relu_bounded_by_rho_k),
+        cmocka_unit_test(test_sigmoid_bounded_by_quarter_rho_k),
+        cmocka_unit_test(test_leaky_bounded_by_rho_k),
         cmocka_unit_test(test_lstm_forget_bias),
         cmocka_unit_test(test_clip_library),
         cmocka_unit_test(test_clip_csv),

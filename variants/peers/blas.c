@@ -3,7 +3,7 @@
  * every matrix product is one cblas_sgemm call (OpenBLAS), and the cell's
  * nonlinearity is a separate scalar element-wise pass in plain C between
  * them (libm expf/tanhf, auto-vectorized where GCC manages). Same math as
- * kernels/reference/ref_cell.inc, all five cells.
+ * kernels/reference/ref_cell.inc, every cell.
  *
  * Forward, canonical layouts throughout (no packing; set_params only sums
  * the biases):
@@ -91,6 +91,57 @@ typedef struct {
 
 static float sigm(float a) { return 1.0f / (1.0f + expf(-a)); }
 
+/* The Elman activations over one row of n pre-activations a, in place, h
+ * a copy of the result: one loop per activation so each vectorizes alone. */
+static void elman_act(rb_act act, int n, float *a, const float *b, float *h)
+{
+    const float slope = (float)RB_LEAKY_SLOPE;
+    switch (act) {
+    case RB_ACT_TANH:
+        for (int j = 0; j < n; j++) a[j] = h[j] = tanhf(a[j] + b[j]);
+        break;
+    case RB_ACT_RELU:
+        for (int j = 0; j < n; j++) {
+            float v = a[j] + b[j];
+            a[j] = h[j] = v > 0 ? v : 0;
+        }
+        break;
+    case RB_ACT_SIGMOID:
+        for (int j = 0; j < n; j++) a[j] = h[j] = sigm(a[j] + b[j]);
+        break;
+    case RB_ACT_LEAKY_RELU:
+        for (int j = 0; j < n; j++) {
+            float v = a[j] + b[j];
+            a[j] = h[j] = v > 0 ? v : slope * v;
+        }
+        break;
+    default:
+        RB_UNREACHABLE();
+    }
+}
+
+/* da = dh act'(a), act' from h = act(a) (as the reference). */
+static void elman_dact(rb_act act, int n, const float *h, const float *dh, float *da)
+{
+    const float slope = (float)RB_LEAKY_SLOPE;
+    switch (act) {
+    case RB_ACT_TANH:
+        for (int j = 0; j < n; j++) da[j] = dh[j] * (1 - h[j] * h[j]);
+        break;
+    case RB_ACT_RELU:
+        for (int j = 0; j < n; j++) da[j] = h[j] > 0 ? dh[j] : 0;
+        break;
+    case RB_ACT_SIGMOID:
+        for (int j = 0; j < n; j++) da[j] = dh[j] * (h[j] * (1 - h[j]));
+        break;
+    case RB_ACT_LEAKY_RELU:
+        for (int j = 0; j < n; j++) da[j] = h[j] > 0 ? dh[j] : dh[j] * slope;
+        break;
+    default:
+        RB_UNREACHABLE();
+    }
+}
+
 static void blas_plan_destroy(void *plan)
 {
     blas_plan *q = plan;
@@ -132,8 +183,8 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
     q->rh = falloc(NH, &ok);
     q->ext = falloc(NH, &ok);
     q->dA = falloc(TN * q->GH, &ok);
-    q->dAhn = falloc(s->cell == RB_GRU_LBR ? TN * H : 1, &ok);
-    q->RH = falloc(s->cell == RB_GRU ? TN * H : 1, &ok);
+    q->dAhn = falloc(rb_cell_family_of(s->cell) == RB_FAMILY_GRU_LBR ? TN * H : 1, &ok);
+    q->RH = falloc(rb_cell_family_of(s->cell) == RB_FAMILY_GRU ? TN * H : 1, &ok);
     q->dh = falloc(NH, &ok);
     q->dhp = falloc(NH, &ok);
     q->dc = falloc(NH, &ok);
@@ -151,20 +202,18 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
 static size_t blas_workspace_bytes(const rb_problem *p)
 {
     const rb_shape *s = &p->s;
+    /* The reference's layout (gates, then c_t or the lbr linear part). */
     const size_t TN = (size_t)s->T * s->N, H = s->H;
-    size_t n = TN * rb_cell_gates(s->cell) * H;
-    if (s->cell == RB_LSTM || s->cell == RB_GRU_LBR) n += TN * H;
-    return n * sizeof(float);
+    return TN * H * (size_t)rb_cell_info_of(s->cell)->ref_ws_blocks * sizeof(float);
 }
 
 static void blas_set_params(void *plan, const rb_tensors *t)
 {
     blas_plan *q = plan;
-    const int H = q->p.s.H;
+    const int H = q->p.s.H, lbr = rb_cell_family_of(q->p.s.cell) == RB_FAMILY_GRU_LBR;
     const float *bi = t->t[RB_B_IH], *bh = t->t[RB_B_HH];
-    for (int j = 0; j < q->GH; j++)
-        q->bias[j] = bi[j] + ((q->p.s.cell == RB_GRU_LBR && j >= 2 * H) ? 0.0f : bh[j]);
-    if (q->p.s.cell == RB_GRU_LBR) memcpy(q->bhn, bh + 2 * H, sizeof(float) * H);
+    for (int j = 0; j < q->GH; j++) q->bias[j] = bi[j] + ((lbr && j >= 2 * H) ? 0.0f : bh[j]);
+    if (lbr) memcpy(q->bhn, bh + 2 * H, sizeof(float) * H);
 }
 
 /* C[M][Nc] = alpha op(A) op(B) + beta C, row-major. */
@@ -179,7 +228,8 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
 {
     blas_plan *q = plan;
     const rb_shape *s = &q->p.s;
-    const rb_cell cell = s->cell;
+    const rb_cell_family fam = rb_cell_family_of(s->cell);
+    const int gru = fam == RB_FAMILY_GRU, lbr = fam == RB_FAMILY_GRU_LBR;
     const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
     const size_t TN = (size_t)T * N, NH = (size_t)N * H;
     const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
@@ -199,24 +249,14 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
         float *At = A + (size_t)ts * N * GH, *h = y + (size_t)ts * NH;
         float *ah = q->ah;
         /* Recurrent product (classic gru: r and z rows only, for now). */
-        gemm(0, 1, N, cell == RB_GRU ? 2 * H : GH, H, hp, H, U, H, 0.0f, ah, GH);
+        gemm(0, 1, N, gru ? 2 * H : GH, H, hp, H, U, H, 0.0f, ah, GH);
 
-        switch (cell) {
-        case RB_RNN_TANH:
-        case RB_RNN_RELU:
-            for (int n = 0; n < N; n++) {
-                float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
-                const float *b = ah + (size_t)n * GH;
-                if (cell == RB_RNN_TANH)
-                    for (int j = 0; j < H; j++) a[j] = hn[j] = tanhf(a[j] + b[j]);
-                else
-                    for (int j = 0; j < H; j++) {
-                        float v = a[j] + b[j];
-                        a[j] = hn[j] = v > 0 ? v : 0;
-                    }
-            }
+        switch (fam) {
+        case RB_FAMILY_ELMAN:
+            for (int n = 0; n < N; n++)
+                elman_act(rb_cell_act(s->cell), H, At + (size_t)n * GH, ah + (size_t)n * GH, h + (size_t)n * H);
             break;
-        case RB_LSTM: {
+        case RB_FAMILY_LSTM: {
             const float *cprev = ts == 0 ? c0 : (E ? E + (size_t)(ts - 1) * NH : q->c);
             float *cnew = E ? E + (size_t)ts * NH : q->c;
             for (int n = 0; n < N; n++) {
@@ -236,18 +276,18 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
             }
             break;
         }
-        case RB_GRU:
-        case RB_GRU_LBR: {
+        case RB_FAMILY_GRU:
+        case RB_FAMILY_GRU_LBR: {
             float *ext = E ? E + (size_t)ts * NH : q->ext;
             for (int n = 0; n < N; n++) {
                 float *a = At + (size_t)n * GH;
                 const float *b = ah + (size_t)n * GH, *hpn = hp + (size_t)n * H;
                 float *rhn = q->rh + (size_t)n * H;
                 for (int j = 0; j < 2 * H; j++) a[j] = sigm(a[j] + b[j]); /* r, z */
-                if (cell == RB_GRU)
+                if (gru)
                     for (int j = 0; j < H; j++) rhn[j] = a[j] * hpn[j];
             }
-            if (cell == RB_GRU)
+            if (gru)
                 gemm(0, 1, N, H, H, q->rh, H, U + (size_t)2 * H * H, H, 0.0f, ah + 2 * H, GH);
             for (int n = 0; n < N; n++) {
                 float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
@@ -255,7 +295,7 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
                 float *en = ext + (size_t)n * H;
                 for (int j = 0; j < H; j++) {
                     float r = a[j], z = a[H + j], lin;
-                    if (cell == RB_GRU_LBR) {
+                    if (lbr) {
                         en[j] = b[2 * H + j] + q->bhn[j];
                         lin = r * en[j];
                     } else {
@@ -269,11 +309,11 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
             break;
         }
         default:
-            break;
+            RB_UNREACHABLE();
         }
     }
     memcpy(t->t[RB_HT], y + (size_t)(T - 1) * NH, sizeof(float) * NH);
-    if (cell == RB_LSTM)
+    if (rb_cell_has_c(s->cell))
         memcpy(t->t[RB_CT], E ? E + (size_t)(T - 1) * NH : q->c, sizeof(float) * NH);
 }
 
@@ -300,7 +340,8 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
 {
     blas_plan *q = plan;
     const rb_shape *s = &q->p.s;
-    const rb_cell cell = s->cell;
+    const rb_cell_family fam = rb_cell_family_of(s->cell);
+    const int gru = fam == RB_FAMILY_GRU, lbr = fam == RB_FAMILY_GRU_LBR;
     const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
     const size_t TN = (size_t)T * N, NH = (size_t)N * H;
     const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
@@ -311,7 +352,7 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     openblas_set_num_threads(q->p.threads);
 
     memcpy(dh, t->t[RB_DHT], sizeof(float) * NH);
-    if (cell == RB_LSTM) memcpy(dc, t->t[RB_DCT], sizeof(float) * NH);
+    if (rb_cell_has_c(s->cell)) memcpy(dc, t->t[RB_DCT], sizeof(float) * NH);
 
     for (int ts = T - 1; ts >= 0; ts--) {
         const float *hp = ts == 0 ? h0 : y + (size_t)(ts - 1) * NH;
@@ -320,20 +361,13 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
         float *dAt = q->dA + (size_t)ts * N * GH;
         for (size_t k = 0; k < NH; k++) dh[k] += dyt[k];
 
-        switch (cell) {
-        case RB_RNN_TANH:
-        case RB_RNN_RELU:
-            for (int n = 0; n < N; n++) {
-                const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
-                float *da = dAt + (size_t)n * GH;
-                if (cell == RB_RNN_TANH)
-                    for (int j = 0; j < H; j++) da[j] = dhn[j] * (1 - gn[j] * gn[j]);
-                else
-                    for (int j = 0; j < H; j++) da[j] = gn[j] > 0 ? dhn[j] : 0;
-            }
+        switch (fam) {
+        case RB_FAMILY_ELMAN:
+            for (int n = 0; n < N; n++)
+                elman_dact(rb_cell_act(s->cell), H, g + (size_t)n * GH, dh + (size_t)n * H, dAt + (size_t)n * GH);
             gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
             break;
-        case RB_LSTM: {
+        case RB_FAMILY_LSTM: {
             const float *cprev = ts == 0 ? c0 : e - NH;
             for (int n = 0; n < N; n++) {
                 const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
@@ -353,9 +387,9 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
             gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
             break;
         }
-        case RB_GRU:
-        case RB_GRU_LBR: {
-            float *dAhn = cell == RB_GRU_LBR ? q->dAhn + (size_t)ts * NH : NULL;
+        case RB_FAMILY_GRU:
+        case RB_FAMILY_GRU_LBR: {
+            float *dAhn = lbr ? q->dAhn + (size_t)ts * NH : NULL;
             for (int n = 0; n < N; n++) {
                 const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
                 const float *hpn = hp + (size_t)n * H, *en = e + (size_t)n * H;
@@ -366,7 +400,7 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
                     da[H + j] = dhn[j] * (hpn[j] - nn) * z * (1 - z);
                     dpn[j] = dhn[j] * z;
                 }
-                if (cell == RB_GRU_LBR) {
+                if (lbr) {
                     float *dn = dAhn + (size_t)n * H;
                     for (int j = 0; j < H; j++) {
                         float r = gn[j];
@@ -375,7 +409,7 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
                     }
                 }
             }
-            if (cell == RB_GRU) {
+            if (gru) {
                 /* ∂L/∂(r∘h_{t-1}) = dA_n U_n, then through r and h. */
                 gemm(0, 0, N, H, H, dAt + 2 * H, GH, U + (size_t)2 * H * H, H, 0.0f, q->drh, H);
                 float *RHt = q->RH + (size_t)ts * NH;
@@ -401,11 +435,11 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
             break;
         }
         default:
-            break;
+            RB_UNREACHABLE();
         }
     }
     memcpy(t->t[RB_DH0], dh, sizeof(float) * NH);
-    if (cell == RB_LSTM) memcpy(t->t[RB_DC0], dc, sizeof(float) * NH);
+    if (rb_cell_has_c(s->cell)) memcpy(t->t[RB_DC0], dc, sizeof(float) * NH);
 
     /* Everything that does not carry through time, all steps at once. */
     float *dW = t->t[RB_DW_IH], *dU = t->t[RB_DW_HH];
@@ -414,19 +448,22 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     gemm(1, 0, GH, I, (int)TN, q->dA, GH, x, I, 0.0f, dW, I);
     colsum((int)TN, GH, q->dA, GH, dbi);
     memcpy(dbh, dbi, sizeof(float) * GH);
-    switch (cell) {
-    case RB_GRU:
+    switch (fam) {
+    case RB_FAMILY_GRU:
         weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
         gemm(1, 0, H, H, (int)TN, q->dA + 2 * H, GH, q->RH, H, 0.0f, dU + (size_t)2 * H * H, H);
         break;
-    case RB_GRU_LBR:
+    case RB_FAMILY_GRU_LBR:
         weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
         weight_grad_hprev(s, H, q->dAhn, H, h0, y, dU + (size_t)2 * H * H);
         colsum((int)TN, H, q->dAhn, H, dbh + 2 * H);
         break;
-    default:
+    case RB_FAMILY_ELMAN:
+    case RB_FAMILY_LSTM:
         weight_grad_hprev(s, GH, q->dA, GH, h0, y, dU);
         break;
+    default:
+        RB_UNREACHABLE();
     }
 }
 

@@ -1,8 +1,10 @@
 /*
  * onednn.c: the `onednn` peer variant. oneDNN 2.6's RNN primitive (C API),
- * one layer, one direction (unidirectional_left2right), f32, all five cells:
- *   rnn_tanh / rnn_relu  dnnl_vanilla_rnn_*_desc_init, eltwise tanh / relu
- *                        (relu alpha 0)
+ * one layer, one direction (unidirectional_left2right), f32, every cell:
+ *   rnn_*                dnnl_vanilla_rnn_*_desc_init with the activation
+ *                        as an eltwise kind (elman_alg): tanh, relu (alpha
+ *                        0), logistic (rnn_sigmoid), relu with alpha 0.01
+ *                        (rnn_leaky: oneDNN's relu is leaky with slope alpha)
  *   lstm                 dnnl_lstm_*_desc_init (no peephole, no projection)
  *   gru                  dnnl_gru_*_desc_init: oneDNN's plain GRU multiplies
  *                        h_{t-1} by the reset gate before the recurrent
@@ -102,12 +104,28 @@ static void md_tag(dnnl_memory_desc_t *md, int nd, const dnnl_dims_t dims, dnnl_
     if (st != dnnl_success) die("dnnl_memory_desc_init_by_tag", st);
 }
 
+/* oneDNN's eltwise kind and alpha for an Elman activation. */
+static dnnl_alg_kind_t elman_alg(rb_act act, float *alpha)
+{
+    *alpha = 0.f;
+    switch (act) {
+    case RB_ACT_TANH: return dnnl_eltwise_tanh;
+    case RB_ACT_RELU: return dnnl_eltwise_relu;
+    case RB_ACT_SIGMOID: return dnnl_eltwise_logistic;
+    case RB_ACT_LEAKY_RELU:
+        *alpha = (float)RB_LEAKY_SLOPE;
+        return dnnl_eltwise_relu;
+    default: RB_UNREACHABLE();
+    }
+}
+
 /* The RNN op descriptor of a cell and pass. dw_tag: format asked for the
  * diff weights (backward only). */
 static dnnl_status_t init_desc(dnnl_rnn_desc_t *d, const rb_shape *s, dnnl_prop_kind_t prop,
                                dnnl_format_tag_t dw_tag)
 {
-    const int G = rb_cell_gates(s->cell), GB = s->cell == RB_GRU_LBR ? G + 1 : G;
+    const rb_cell_family fam = rb_cell_family_of(s->cell);
+    const int G = rb_cell_gates(s->cell), GB = fam == RB_FAMILY_GRU_LBR ? G + 1 : G;
     const dnnl_dims_t d_sl = {s->T, s->N, s->I}, d_dl = {s->T, s->N, s->H};
     const dnnl_dims_t d_it = {1, 1, s->N, s->H};
     const dnnl_dims_t d_wl = {1, 1, s->I, G, s->H}, d_wi = {1, 1, s->H, G, s->H};
@@ -124,34 +142,34 @@ static dnnl_status_t init_desc(dnnl_rnn_desc_t *d, const rb_shape *s, dnnl_prop_
     const dnnl_rnn_direction_t dir = dnnl_unidirectional_left2right;
     const int bwd = prop == dnnl_backward;
 
-    switch (s->cell) {
-    case RB_RNN_TANH:
-    case RB_RNN_RELU: {
-        const dnnl_alg_kind_t act = s->cell == RB_RNN_TANH ? dnnl_eltwise_tanh : dnnl_eltwise_relu;
+    switch (fam) {
+    case RB_FAMILY_ELMAN: {
+        float alpha;
+        const dnnl_alg_kind_t act = elman_alg(rb_cell_act(s->cell), &alpha);
         if (!bwd)
             return dnnl_vanilla_rnn_forward_desc_init(d, prop, act, dir, &sl, &it, &wl, &wi, &b, &dl,
-                                                      &it, 0, 0.f, 0.f);
+                                                      &it, 0, alpha, 0.f);
         return dnnl_vanilla_rnn_backward_desc_init(d, prop, act, dir, &sl, &it, &wl, &wi, &b, &dl, &it,
-                                                   &sl, &it, &dwl, &dwi, &b, &dl, &it, 0, 0.f, 0.f);
+                                                   &sl, &it, &dwl, &dwi, &b, &dl, &it, 0, alpha, 0.f);
     }
-    case RB_LSTM:
+    case RB_FAMILY_LSTM:
         if (!bwd)
             return dnnl_lstm_forward_desc_init(d, prop, dir, &sl, &it, &it, &wl, &wi, &b, &dl, &it,
                                                &it, 0);
         return dnnl_lstm_backward_desc_init(d, prop, dir, &sl, &it, &it, &wl, &wi, &b, &dl, &it, &it,
                                             &sl, &it, &it, &dwl, &dwi, &b, &dl, &it, &it, 0);
-    case RB_GRU:
+    case RB_FAMILY_GRU:
         if (!bwd)
             return dnnl_gru_forward_desc_init(d, prop, dir, &sl, &it, &wl, &wi, &b, &dl, &it, 0);
         return dnnl_gru_backward_desc_init(d, prop, dir, &sl, &it, &wl, &wi, &b, &dl, &it, &sl, &it,
                                            &dwl, &dwi, &b, &dl, &it, 0);
-    case RB_GRU_LBR:
+    case RB_FAMILY_GRU_LBR:
         if (!bwd)
             return dnnl_lbr_gru_forward_desc_init(d, prop, dir, &sl, &it, &wl, &wi, &b, &dl, &it, 0);
         return dnnl_lbr_gru_backward_desc_init(d, prop, dir, &sl, &it, &wl, &wi, &b, &dl, &it, &sl,
                                                &it, &dwl, &dwi, &b, &dl, &it, 0);
     default:
-        return dnnl_invalid_arguments;
+        RB_UNREACHABLE();
     }
 }
 
@@ -208,11 +226,14 @@ static void *onednn_plan_create(const rb_problem *p, char *err, size_t errlen)
     }
     const rb_shape *s = &p->s;
     const rb_cell cell = s->cell;
+    const rb_cell_family fam = rb_cell_family_of(cell);
+    /* oneDNN's gru and lbr_gru order their gates u r o, ours r z n. */
+    const int same_order = !(fam == RB_FAMILY_GRU || fam == RB_FAMILY_GRU_LBR);
     q->p = *p;
     q->G = rb_cell_gates(cell);
-    q->GB = cell == RB_GRU_LBR ? q->G + 1 : q->G;
+    q->GB = fam == RB_FAMILY_GRU_LBR ? q->G + 1 : q->G;
     for (int g = 0; g < 4; g++) q->perm[g] = g;
-    if (cell == RB_GRU || cell == RB_GRU_LBR) {
+    if (!same_order) {
         q->perm[0] = 1; /* u = z */
         q->perm[1] = 0; /* r     */
     }
@@ -249,7 +270,7 @@ static void *onednn_plan_create(const rb_problem *p, char *err, size_t errlen)
     CK(wrap(&q->dhT, qmd(fb, DNNL_ARG_DIFF_DST_ITER), q->eng));
     CK(wrap(&q->dx, qmd(fb, DNNL_ARG_DIFF_SRC_LAYER), q->eng));
     CK(wrap(&q->dh0, qmd(fb, DNNL_ARG_DIFF_SRC_ITER), q->eng));
-    if (cell == RB_LSTM) {
+    if (rb_cell_has_c(cell)) {
         CK(wrap(&q->c0, qmd(fb, DNNL_ARG_SRC_ITER_C), q->eng));
         CK(wrap(&q->cT, qmd(fb, DNNL_ARG_DST_ITER_C), q->eng));
         CK(wrap(&q->dcT, qmd(fb, DNNL_ARG_DIFF_DST_ITER_C), q->eng));
@@ -295,7 +316,6 @@ static void *onednn_plan_create(const rb_problem *p, char *err, size_t errlen)
     md_tag(&ul, 5, d_wl, dnnl_ldgoi);
     md_tag(&ui, 5, d_wi, dnnl_ldgoi);
     const int ldgoi = dnnl_memory_desc_equal(mdl, &ul) && dnnl_memory_desc_equal(mdi, &ui);
-    const int same_order = !(cell == RB_GRU || cell == RB_GRU_LBR);
     q->dw_direct = ldgoi && same_order;
     CK(dnnl_memory_create(&q->dwl, mdl, q->eng, q->dw_direct ? DNNL_MEMORY_NONE : DNNL_MEMORY_ALLOCATE));
     CK(dnnl_memory_create(&q->dwi, mdi, q->eng, q->dw_direct ? DNNL_MEMORY_NONE : DNNL_MEMORY_ALLOCATE));
@@ -385,7 +405,7 @@ static void onednn_set_params(void *plan, const rb_tensors *t)
 {
     onednn_plan *q = plan;
     const rb_shape *s = &q->p.s;
-    const int H = s->H, G = q->G;
+    const int H = s->H, G = q->G, lbr = rb_cell_family_of(s->cell) == RB_FAMILY_GRU_LBR;
     omp_set_num_threads(q->p.threads);
     const size_t nl = (size_t)G * H * s->I, ni = (size_t)G * H * H;
     float *tmp = malloc(sizeof(float) * (nl > ni ? nl : ni));
@@ -422,11 +442,11 @@ static void onednn_set_params(void *plan, const rb_tensors *t)
         const int o = q->perm[g];
         for (int j = 0; j < H; j++) {
             float v = bi[o * H + j];
-            if (!(s->cell == RB_GRU_LBR && o == 2)) v += bh[o * H + j];
+            if (!(lbr && o == 2)) v += bh[o * H + j];
             b[g * H + j] = v;
         }
     }
-    if (s->cell == RB_GRU_LBR)
+    if (lbr)
         for (int j = 0; j < H; j++) b[3 * H + j] = bh[2 * H + j];
 }
 
@@ -449,7 +469,7 @@ static void onednn_forward(void *plan, rb_tensors *t, void *ws)
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_LAYER, q->y};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_ITER, q->hT};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, q->scratch[k]};
-    if (q->p.s.cell == RB_LSTM) {
+    if (rb_cell_has_c(q->p.s.cell)) {
         set(q->c0, t->t[RB_C0]);
         set(q->cT, t->t[RB_CT]);
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_ITER_C, q->c0};
@@ -509,7 +529,7 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS_ITER, q->dwi};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_BIAS, q->dbias};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, q->scratch[BWD]};
-    if (s->cell == RB_LSTM) {
+    if (rb_cell_has_c(s->cell)) {
         set(q->c0, t->t[RB_C0]);
         set(q->cT, t->t[RB_CT]);
         set(q->dcT, t->t[RB_DCT]);
@@ -523,7 +543,7 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
 
     /* Back to the canonical layout (timed). */
     if (!q->dw_direct) {
-        const int same_order = !(s->cell == RB_GRU || s->cell == RB_GRU_LBR);
+        const int same_order = q->perm[0] == 0;
         const float *gl = handle(q->dwl), *gi = handle(q->dwi);
         if (q->rdl) {
             if (same_order) {
@@ -549,7 +569,7 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
         memcpy(dbi + o * H, db + (size_t)g * H, sizeof(float) * H);
         memcpy(dbh + o * H, db + (size_t)g * H, sizeof(float) * H);
     }
-    if (s->cell == RB_GRU_LBR) memcpy(dbh + 2 * H, db + (size_t)3 * H, sizeof(float) * H);
+    if (rb_cell_family_of(s->cell) == RB_FAMILY_GRU_LBR) memcpy(dbh + 2 * H, db + (size_t)3 * H, sizeof(float) * H);
 }
 
 static void onednn_describe(const void *plan, char *buf, size_t n)
