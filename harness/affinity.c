@@ -99,6 +99,14 @@ void rb_affinity_init(int argc, char **argv)
 #endif
 }
 
+void rb_affinity_forget_default(void)
+{
+    if (!env_is_set("RNNBENCH_BIND_DEFAULTED")) return;
+    unsetenv("OMP_PLACES");
+    unsetenv("OMP_PROC_BIND");
+    unsetenv("RNNBENCH_BIND_DEFAULTED");
+}
+
 const char *rb_affinity_origin(void)
 {
     if (env_is_set("OMP_PLACES") || env_is_set("OMP_PROC_BIND"))

@@ -50,6 +50,11 @@ void rb_affinity_init(int argc, char **argv);
 int rb_affinity_describe(char *buf, size_t n, int threads);
 
 /* Who chose the binding: "rnnbench", "user", or "none" (not bound). */
+/* In a child about to exec (rnnbench slurm's dry run, sbatch): drop the
+ * binding rnnbench chose for itself, so that the child (another rnnbench,
+ * or a job Slurm starts on another node) chooses its own. A user's
+ * OMP_PLACES / OMP_PROC_BIND stay. */
+void rb_affinity_forget_default(void);
 const char *rb_affinity_origin(void);
 /* Why rnnbench did not set the binding (NULL when it did, or the user did):
  * "RNNBENCH_NO_REEXEC=1", "running under valgrind", "re-exec failed: ...",

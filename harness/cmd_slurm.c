@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "affinity.h"
 #include "cli.h"
 #include "shard.h"
 
@@ -76,6 +77,7 @@ static int run_capture(char *const argv[], char *out, size_t n)
         close(pfd[0]);
         dup2(pfd[1], STDOUT_FILENO);
         close(pfd[1]);
+        rb_affinity_forget_default();
         execvp(argv[0], argv);
         fprintf(stderr, "rnnbench: slurm: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

@@ -119,7 +119,17 @@ void rb_placement_plan(rb_placement *pl, int smt)
 #if RB_PL_HWLOC
     hwloc_topology_t t;
     if (hwloc_topology_init(&t) != 0) return;
-    if (hwloc_topology_load(t) == 0) plan_from(pl, t, pl->smt);
+    if (hwloc_topology_load(t) == 0) {
+        /* Only the CPUs this process may run on (taskset, a cpuset, or a
+         * parent's bound thread): places outside them would make libgomp
+         * drop places and warn. */
+        hwloc_bitmap_t allowed = hwloc_bitmap_alloc();
+        if (allowed && hwloc_topology_is_thissystem(t) &&
+            hwloc_get_cpubind(t, allowed, HWLOC_CPUBIND_PROCESS) == 0 && !hwloc_bitmap_iszero(allowed))
+            hwloc_topology_restrict(t, allowed, 0);
+        hwloc_bitmap_free(allowed);
+        plan_from(pl, t, pl->smt);
+    }
     hwloc_topology_destroy(t);
 #endif
 }

@@ -30,7 +30,7 @@ static void test_typed_fields_match_strings(void **state)
 {
     (void)state;
     static const char *const isas[RB_NVISAS] = {"scalar", "avx2", "avx512", "neon", "library"};
-    static const char *const pars[RB_NPARS] = {"serial", "omp_batch", "omp_hidden", "library"};
+    static const char *const pars[RB_NPARS] = {"serial", "omp_batch", "omp_hidden", "omp_grid", "library"};
     assert_true(rb_variant_count() > 0);
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
@@ -47,6 +47,7 @@ static void test_typed_fields_match_strings(void **state)
     assert_false(rb_parallel_uses_team(RB_PAR_SERIAL));
     assert_true(rb_parallel_uses_team(RB_PAR_OMP_BATCH));
     assert_true(rb_parallel_uses_team(RB_PAR_OMP_HIDDEN));
+    assert_true(rb_parallel_uses_team(RB_PAR_OMP_GRID));
     assert_true(rb_parallel_uses_team(RB_PAR_LIBRARY));
     assert_false(rb_parallel_uses_team(RB_NPARS)); /* out of range: no team */
 }
