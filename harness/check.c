@@ -55,6 +55,14 @@ static int compare_role(const rb_tset *ts, const rb_oracle *o, rb_tensor_role ro
     return ok;
 }
 
+/* See RB_CHECK_PERTURB_ENV in check.h. */
+static void perturb_for_test(rb_tset *ts)
+{
+    const char *name = getenv(RB_CHECK_PERTURB_ENV);
+    rb_tensor_id id;
+    if (name && *name && rb_tensor_parse(name, &id) == 0 && ts->t.t[id]) ts->t.t[id][0] += 1.0f;
+}
+
 static int inputs_unchanged(const rb_tset *ts, const rb_oracle *o, rb_tensor_id *bad)
 {
     for (int id = 0; id < RB_NTENSORS; id++) {
@@ -94,12 +102,15 @@ int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threa
 
     rb_tset_poison_outputs(ts);
     v->ops->forward(plan, &ts->t, NULL);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->infer, res->have_infer);
 
     rb_tset_poison_outputs(ts);
     v->ops->forward(plan, &ts->t, ws);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->train, res->have_train);
     v->ops->backward(plan, &ts->t, ws);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_GRAD, res->train, res->have_train);
 
     rb_tensor_id bad;
@@ -121,4 +132,41 @@ int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threa
     v->ops->plan_destroy(plan);
     res->pass = ok;
     return ok;
+}
+
+static void print_rerun(FILE *f, const rb_variant *v, const rb_shape *s, int threads, const char *pass,
+                        const char *inputs)
+{
+    fprintf(f, "; rerun: rnnbench run --variant %s --cell %s --T %d --N %d --I %d --H %d --threads %d "
+               "--pass %s %s --check\n",
+            v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, threads, pass, inputs);
+}
+
+int rb_check_report(FILE *f, const rb_variant *v, const rb_shape *s, int threads, const char *inputs,
+                    const rb_check_result *res, int infer_only)
+{
+    int lines = 0;
+    for (int train = 0; train <= (infer_only ? 0 : 1); train++)
+        for (int id = 0; id < RB_NTENSORS; id++) {
+            const rb_cmp *c = train ? &res->train[id] : &res->infer[id];
+            const int have = train ? res->have_train[id] : res->have_infer[id];
+            if (!have || c->pass) continue;
+            const char *pass = train ? "train" : "infer";
+            fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d threads=%d %s %s: %zu of %zu elements out of "
+                       "tolerance (atol=%.3g rtol=%.3g)",
+                    v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, threads, pass,
+                    rb_tensor_name((rb_tensor_id)id), c->n_bad, c->n, c->atol, c->rtol);
+            for (size_t k = 0; k < c->n_bad && k < RB_CMP_SHOW; k++)
+                fprintf(f, "%s[%zu] got %.9g want %.9g", k ? ", " : "; ", c->bad_idx[k], c->bad_got[k],
+                        c->bad_ref[k]);
+            print_rerun(f, v, s, threads, pass, inputs);
+            lines++;
+        }
+    if (res->err[0]) {
+        fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d threads=%d: %s", v->name, rb_cell_name(s->cell), s->T, s->N,
+                s->I, s->H, threads, res->err);
+        print_rerun(f, v, s, threads, "train", inputs);
+        lines++;
+    }
+    return lines;
 }
