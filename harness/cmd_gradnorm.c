@@ -97,6 +97,9 @@ static FILE *open_out(const char *path)
         rb_die("gradnorm: cannot write %s: %s", path, strerror(e));
     }
     atexit(remove_out_tmp); /* rb_die on the way leaves nothing behind */
+    const mode_t mask = umask(0); /* mkstemp's 0600, made what fopen gives */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
     if (!(f = fdopen(fd, "w"))) rb_die("gradnorm: cannot write %s: %s", path, strerror(errno));
     return f;
 }
