@@ -257,6 +257,19 @@ static void test_strict_options(void **state)
     rb_cli_expect_error("check --variant ''", "empty list");
 }
 
+/* OpenBLAS caps its team at its build limit (64 on Debian): the blas peer
+ * refuses more rather than label a run with threads that never ran. */
+static void test_blas_refuses_threads_it_cannot_run(void **state)
+{
+    (void)state;
+#ifdef RB_HAVE_BLAS
+    rb_cli_expect_error("run --variant blas --cell gru --T 2 --N 1 --I 2 --H 2 --reps 1 --threads 1000",
+                        "OpenBLAS runs at most");
+#else
+    skip();
+#endif
+}
+
 /* A check that ran no variant is not a pass. */
 static void test_check_of_nothing_fails(void **state)
 {
@@ -486,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_unwritable_output_fails),
         cmocka_unit_test(test_strict_options),
         cmocka_unit_test(test_check_of_nothing_fails),
+        cmocka_unit_test(test_blas_refuses_threads_it_cannot_run),
         cmocka_unit_test(test_load_broken_links),
         cmocka_unit_test(test_load_fifo_refused),
         cmocka_unit_test(test_load_checks_memory_from_headers),
