@@ -55,6 +55,14 @@ static int compare_role(const rb_tset *ts, const rb_oracle *o, rb_tensor_role ro
     return ok;
 }
 
+/* See RB_CHECK_PERTURB_ENV in check.h. */
+static void perturb_for_test(rb_tset *ts)
+{
+    const char *name = getenv(RB_CHECK_PERTURB_ENV);
+    rb_tensor_id id;
+    if (name && *name && rb_tensor_parse(name, &id) == 0 && ts->t.t[id]) ts->t.t[id][0] += 1.0f;
+}
+
 static int inputs_unchanged(const rb_tset *ts, const rb_oracle *o, rb_tensor_id *bad)
 {
     for (int id = 0; id < RB_NTENSORS; id++) {
@@ -100,12 +108,15 @@ int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int thre
 
     rb_tset_poison_outputs(ts);
     v->ops->forward(plan, &ts->t, NULL);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->infer, res->have_infer);
 
     rb_tset_poison_outputs(ts);
     v->ops->forward(plan, &ts->t, ws);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_OUTPUT, res->train, res->have_train);
     v->ops->backward(plan, &ts->t, ws);
+    perturb_for_test(ts);
     ok &= compare_role(ts, o, RB_ROLE_GRAD, res->train, res->have_train);
 
     rb_tensor_id bad;
@@ -127,4 +138,58 @@ int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int thre
     v->ops->plan_destroy(plan);
     res->pass = ok;
     return ok;
+}
+
+/* "threads=K", or "threads=K grid=BxS" for a forced omp_grid run; as
+ * options for the rerun line when opt. */
+static const char *threads_text(const rb_problem *p, int opt, char *buf, size_t n)
+{
+    if (p->grid_b > 0)
+        snprintf(buf, n, opt ? "--threads %d --grid %dx%d" : "threads=%d grid=%dx%d", p->threads, p->grid_b,
+                 p->grid_s);
+    else
+        snprintf(buf, n, opt ? "--threads %d" : "threads=%d", p->threads);
+    return buf;
+}
+
+static void print_rerun(FILE *f, const rb_variant *v, const rb_problem *p, const char *pass, const char *inputs)
+{
+    char th[64];
+    const rb_shape *s = &p->s;
+    fprintf(f, "; rerun: rnnbench run --variant %s --cell %s --T %d --N %d --I %d --H %d %s "
+               "--pass %s %s --check\n",
+            v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, threads_text(p, 1, th, sizeof th), pass,
+            inputs);
+}
+
+int rb_check_report(FILE *f, const rb_variant *v, const rb_problem *p, const char *inputs,
+                    const rb_check_result *res, int infer_only)
+{
+    int lines = 0;
+    char th[64];
+    const rb_shape *s = &p->s;
+    threads_text(p, 0, th, sizeof th);
+    for (int train = 0; train <= (infer_only ? 0 : 1); train++)
+        for (int id = 0; id < RB_NTENSORS; id++) {
+            const rb_cmp *c = train ? &res->train[id] : &res->infer[id];
+            const int have = train ? res->have_train[id] : res->have_infer[id];
+            if (!have || c->pass) continue;
+            const char *pass = train ? "train" : "infer";
+            fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d %s %s %s: %zu of %zu elements out of "
+                       "tolerance (atol=%.3g rtol=%.3g)",
+                    v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, th, pass,
+                    rb_tensor_name((rb_tensor_id)id), c->n_bad, c->n, c->atol, c->rtol);
+            for (size_t k = 0; k < c->n_bad && k < RB_CMP_SHOW; k++)
+                fprintf(f, "%s[%zu] got %.9g want %.9g", k ? ", " : "; ", c->bad_idx[k], c->bad_got[k],
+                        c->bad_ref[k]);
+            print_rerun(f, v, p, pass, inputs);
+            lines++;
+        }
+    if (res->err[0]) {
+        fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d %s: %s", v->name, rb_cell_name(s->cell), s->T, s->N, s->I,
+                s->H, th, res->err);
+        print_rerun(f, v, p, "train", inputs);
+        lines++;
+    }
+    return lines;
 }

@@ -10,6 +10,7 @@
 #define RB_CHECK_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../variants/variant.h"
 #include "compare.h"
@@ -42,5 +43,21 @@ int rb_check_one(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threa
  * 0, 0: the variant's cost model chooses). */
 int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int threads, int grid_b,
                   int grid_s, rb_check_result *res);
+
+/* Prints one "FAIL ..." line per failed comparison of res (infer_only:
+ * only those of the inference forward, and errors) to f, each ending with
+ * the command that reruns exactly this case:
+ *   rnnbench run --variant V --cell C --T T --N N --I I --H H --threads K
+ *                --pass P <inputs> --check
+ * where inputs is how the case got its inputs ("--seed 7" or "--load DIR").
+ * Returns the number of lines printed. */
+int rb_check_report(FILE *f, const rb_variant *v, const rb_problem *p, const char *inputs,
+                    const rb_check_result *res, int infer_only);
+
+/* Test hook, for proving that the checker and its paste-back line work end
+ * to end: when RNNBENCH_CHECK_PERTURB names a tensor ("y", "dweight_hh"),
+ * rb_check_one adds 1 to its element 0 after every pass of the variant, as
+ * a wrong kernel would. Never set it outside the tests. */
+#define RB_CHECK_PERTURB_ENV "RNNBENCH_CHECK_PERTURB"
 
 #endif

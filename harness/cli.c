@@ -44,7 +44,7 @@ void rb_opts_parse(const char *cmd, const char *synopsis, int argc, char **argv,
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(cmd, synopsis, opts, nopts);
-            exit(0);
+            rb_exit(0);
         }
         if (strncmp(a, "--", 2) != 0)
             rb_die("%s: unexpected argument '%s' (see rnnbench %s --help)", cmd, a, cmd);
@@ -54,6 +54,8 @@ void rb_opts_parse(const char *cmd, const char *synopsis, int argc, char **argv,
         for (int k = 0; k < nopts; k++)
             if (strlen(opts[k].name) == len && strncmp(opts[k].name, name, len) == 0) o = &opts[k];
         if (!o) rb_die("%s: unknown option '%.*s' (see rnnbench %s --help)", cmd, (int)len + 2, a, cmd);
+        /* The last of two values winning silently hides a typo in a script. */
+        if (o->seen) rb_die("%s: option --%s given twice", cmd, o->name);
         if (o->arg) {
             if (eq) o->value = eq + 1;
             else if (i + 1 < argc) o->value = argv[++i];
@@ -72,13 +74,22 @@ rb_opt *rb_opt_get(rb_opt *opts, int nopts, const char *name)
     rb_die("internal: no option --%s", name);
 }
 
+/* strtol and strtoull skip leading blanks and take a '+' (strtoull even
+ * negates "-1" into 2^64-1): a number on the command line is digits with at
+ * most a leading '-', nothing else. */
+static int plain_integer(const char *s, int allow_minus)
+{
+    if (allow_minus && *s == '-') s++;
+    return *s >= '0' && *s <= '9';
+}
+
 long rb_parse_long(const char *s, const char *what, long lo, long hi)
 {
     char *end;
     errno = 0;
+    if (!plain_integer(s, 1)) rb_die("%s: '%s' is not an integer", what, s);
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE)
-        rb_die("%s: '%s' is not an integer", what, s);
+    if (*end != '\0' || errno == ERANGE) rb_die("%s: '%s' is not an integer", what, s);
     if (v < lo || v > hi) rb_die("%s: %ld is out of range [%ld, %ld]", what, v, lo, hi);
     return v;
 }
@@ -88,23 +99,35 @@ uint64_t rb_parse_u64(const char *s, const char *what)
     char *end;
     errno = 0;
     if (*s == '-') rb_die("%s: '%s' must not be negative", what, s);
+    if (!plain_integer(s, 0)) rb_die("%s: '%s' is not a non-negative integer", what, s);
     unsigned long long v = strtoull(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE)
-        rb_die("%s: '%s' is not a non-negative integer", what, s);
+    if (*end != '\0' || errno == ERANGE) rb_die("%s: '%s' is not a non-negative integer", what, s);
     return (uint64_t)v;
+}
+
+int rb_split_list(const char *s, const char *what, char *buf, size_t cap, char **items, int max)
+{
+    if (strlen(s) >= cap) rb_die("%s: list too long", what);
+    strcpy(buf, s);
+    if (strspn(buf, ",") == strlen(buf)) rb_die("%s: empty list", what);
+    int n = 0;
+    for (char *p = buf;;) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (*p == '\0') rb_die("%s: empty element in the list '%s'", what, s);
+        if (n == max) rb_die("%s: more than %d values", what, max);
+        items[n++] = p;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return n;
 }
 
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max)
 {
-    int n = 0;
-    char buf[1024];
-    if (strlen(s) >= sizeof buf) rb_die("%s: list too long", what);
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == max) rb_die("%s: more than %d values", what, max);
-        out[n++] = (int)rb_parse_long(tok, what, lo, hi);
-    }
-    if (n == 0) rb_die("%s: empty list", what);
+    char buf[1024], *items[1024];
+    int n = rb_split_list(s, what, buf, sizeof buf, items, max < 1024 ? max : 1024);
+    for (int i = 0; i < n; i++) out[i] = (int)rb_parse_long(items[i], what, lo, hi);
     return n;
 }
 
@@ -129,16 +152,15 @@ int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)
         for (int c = 0; c < RB_NCELLS && n < max; c++) out[n++] = (rb_cell)c;
         return n;
     }
-    char buf[256];
-    if (strlen(s) >= sizeof buf) rb_die("%s: cell list too long", cmd);
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char buf[256], *items[64], what[64];
+    snprintf(what, sizeof what, "%s: cells", cmd);
+    int k = rb_split_list(s, what, buf, sizeof buf, items, 64);
+    for (int i = 0; i < k; i++) {
         if (n == max) rb_die("%s: more than %d cells", cmd, max);
-        if (rb_cell_parse(tok, &out[n]) != 0)
-            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all)", cmd, tok);
+        if (rb_cell_parse(items[i], &out[n]) != 0)
+            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all)", cmd, items[i]);
         n++;
     }
-    if (n == 0) rb_die("%s: empty cell list", cmd);
     return n;
 }
 
@@ -162,4 +184,21 @@ double rb_now_sec(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void rb_exit(int status)
+{
+    /* A result that could not be written is a failure: a full disk or a
+     * closed pipe often shows only when stdout is flushed or closed. */
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "rnnbench: cannot write the output: %s\n", strerror(e));
+        exit(status ? status : 1);
+    }
+    exit(status);
 }

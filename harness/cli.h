@@ -21,6 +21,10 @@ typedef struct {
 } rb_opt;
 
 _Noreturn void rb_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit with status after flushing and closing stdout; if the output could
+ * not be written (full disk, closed pipe), say so in one line on stderr and
+ * exit 1 instead of 0. Every command ends here. */
+_Noreturn void rb_exit(int status);
 
 /* Parses argv (after the subcommand) into opts; --help prints usage built
  * from the table and exits 0. Unknown options and missing values die. */
@@ -32,6 +36,10 @@ rb_opt *rb_opt_get(rb_opt *opts, int nopts, const char *name);
  * the option. */
 long rb_parse_long(const char *s, const char *what, long lo, long hi);
 uint64_t rb_parse_u64(const char *s, const char *what);
+/* Splits a comma list into items (pointing into buf, a copy of s of cap
+ * bytes), at most max; dies naming `what` on an empty list, an empty element
+ * ("a,,b", "a,") or more than max. Returns the count. */
+int rb_split_list(const char *s, const char *what, char *buf, size_t cap, char **items, int max);
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);
 

@@ -37,28 +37,6 @@ static void agg_add(agg *a, const rb_cmp *c)
     a->pass &= c->pass;
 }
 
-/* "threads=K", or "threads=K grid=BxS" for an omp_grid run. */
-static const char *threads_text(const int run[3], char *buf, size_t n)
-{
-    if (run[1] > 0) snprintf(buf, n, "threads=%d grid=%dx%d", run[0], run[1], run[2]);
-    else snprintf(buf, n, "threads=%d", run[0]);
-    return buf;
-}
-
-static void report_failure(const rb_variant *v, rb_cell cell, const dims *d, const int run[3],
-                           const char *pass, rb_tensor_id id, const rb_cmp *c)
-{
-    char th[64];
-    printf("FAIL %s %s T=%d N=%d I=%d H=%d %s %s %s: %zu of %zu elements out of "
-           "tolerance (atol=%.3g rtol=%.3g)",
-           v->name, rb_cell_name(cell), d->T, d->N, d->I, d->H, threads_text(run, th, sizeof th), pass,
-           rb_tensor_name(id),
-           c->n_bad, c->n, c->atol, c->rtol);
-    for (size_t k = 0; k < c->n_bad && k < RB_CMP_SHOW; k++)
-        printf("%s[%zu] got %.9g want %.9g", k ? ", " : "; ", c->bad_idx[k], c->bad_got[k], c->bad_ref[k]);
-    printf("\n");
-}
-
 /* The runs of one variant on one shape: serial variants once; parallel ones
  * at each thread count; the omp_grid variants at 1..8 threads (unless
  * --threads says otherwise), and at each count on every grid B x S with
@@ -142,10 +120,11 @@ int rb_cmd_check(int argc, char **argv)
     for (int c = 0; c < RB_NCELLS; c++) use_c[c] = csel == NULL;
     char buf[512];
     if (vsel) {
-        snprintf(buf, sizeof buf, "%s", vsel);
-        for (char *sv = NULL, *tok = strtok_r(buf, ",", &sv); tok; tok = strtok_r(NULL, ",", &sv)) {
-            const rb_variant *v = rb_variant_find(tok);
-            if (!v) rb_die("check: unknown variant '%s' (see rnnbench list)", tok);
+        char *items[256];
+        const int n = rb_split_list(vsel, "check: --variant", buf, sizeof buf, items, 256);
+        for (int i = 0; i < n; i++) {
+            const rb_variant *v = rb_variant_find(items[i]);
+            if (!v) rb_die("check: unknown variant '%s' (see rnnbench list)", items[i]);
             use_v[v - rb_variant_at(0)] = 1;
         }
     }
@@ -180,31 +159,25 @@ int rb_cmd_check(int argc, char **argv)
                 for (int k = 0; k < nruns; k++) {
                     const int th = runs[k][0];
                     char thbuf[64];
+                    if (runs[k][1]) snprintf(thbuf, sizeof thbuf, "threads=%d grid=%dx%d", th, runs[k][1], runs[k][2]);
+                    else snprintf(thbuf, sizeof thbuf, "threads=%d", th);
                     rb_check_result res;
                     rb_check_grid(v, &ts, &o, th, runs[k][1], runs[k][2], &res);
                     checks++;
                     for (int id = 0; id < RB_NTENSORS; id++) {
-                        if (res.have_infer[id]) {
-                            agg_add(&table[vi][c][1][id], &res.infer[id]);
-                            if (!res.infer[id].pass)
-                                report_failure(v, (rb_cell)c, d, runs[k], "infer", (rb_tensor_id)id, &res.infer[id]);
-                        }
-                        if (res.have_train[id]) {
-                            agg_add(&table[vi][c][0][id], &res.train[id]);
-                            if (!res.train[id].pass)
-                                report_failure(v, (rb_cell)c, d, runs[k], "train", (rb_tensor_id)id, &res.train[id]);
-                        }
+                        if (res.have_infer[id]) agg_add(&table[vi][c][1][id], &res.infer[id]);
+                        if (res.have_train[id]) agg_add(&table[vi][c][0][id], &res.train[id]);
                     }
-                    if (res.err[0]) {
-                        printf("FAIL %s %s T=%d N=%d I=%d H=%d %s: %s\n", v->name, rb_cell_name((rb_cell)c),
-                               d->T, d->N, d->I, d->H, threads_text(runs[k], thbuf, sizeof thbuf), res.err);
-                        table[vi][c][0][RB_Y].pass = 0;
-                    }
+                    if (res.err[0]) table[vi][c][0][RB_Y].pass = 0;
+                    char inputs[64];
+                    snprintf(inputs, sizeof inputs, "--seed %llu", (unsigned long long)(seed + (uint64_t)si));
+                    const rb_problem pr = {.s = s, .threads = th, .grid_b = runs[k][1], .grid_s = runs[k][2]};
+                    rb_check_report(stdout, v, &pr, inputs, &res, 0);
                     if (!res.pass) failures++;
                     if (verbose)
                         printf("%s %s %s T=%d N=%d I=%d H=%d %s\n", res.pass ? "ok  " : "FAIL", v->name,
                                rb_cell_name((rb_cell)c), d->T, d->N, d->I, d->H,
-                               threads_text(runs[k], thbuf, sizeof thbuf));
+                               thbuf);
                 }
             }
             rb_oracle_free(&o);
@@ -240,6 +213,13 @@ int rb_cmd_check(int argc, char **argv)
         }
     }
     all_ok &= failures == 0;
+    if (checks == 0) {
+        /* A check that ran nothing must not read as a pass. */
+        printf("\ncheck: 0 variant runs, %d (variant, cell) pairs skipped; NOTHING CHECKED\n", skipped);
+        fprintf(stderr, "rnnbench: check: nothing was checked: no selected variant can run the selected cells "
+                        "on this machine (see the SKIPPED lines)\n");
+        return 1;
+    }
     printf("\ncheck: %d variant runs, %d failed, %d (variant, cell) pairs skipped; %s\n", checks, failures,
            skipped, all_ok ? "all agree" : "DISAGREEMENT");
     return all_ok ? 0 : 1;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "gradnorm.h"
@@ -22,9 +24,18 @@ static double parse_double(const char *s, const char *what, double lo, double hi
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
+    /* strtod skips leading blanks and takes '+', "inf", "nan" and hex:
+     * a number here starts with a digit, '-' or '.'. */
+    const char *p = *s == '-' ? s + 1 : s;
+    if (!((*p >= '0' && *p <= '9') || *p == '.'))
         rb_die("gradnorm: %s: '%s' is not a finite number", what, s);
+    double v = strtod(s, &end);
+    if (*end != '\0' || !isfinite(v) || (errno == ERANGE && fabs(v) > 1))
+        rb_die("gradnorm: %s: '%s' is not a finite number", what, s);
+    /* ERANGE on a tiny value: glibc flags subnormals too; those are exact
+     * enough and kept, only a value that vanished to 0 is refused. */
+    if (errno == ERANGE && v == 0)
+        rb_die("gradnorm: %s: '%s' is too small for a double (it underflows to 0)", what, s);
     if (v < lo || v > hi) rb_die("gradnorm: %s: %g is out of range [%g, %g]", what, v, lo, hi);
     return v;
 }
@@ -32,23 +43,80 @@ static double parse_double(const char *s, const char *what, double lo, double hi
 static int parse_double_list(const char *s, const char *what, double lo, double hi, double *out,
                              int max)
 {
-    char buf[1024];
-    int n = 0;
-    if (strlen(s) >= sizeof buf) rb_die("gradnorm: %s: list too long", what);
-    strcpy(buf, s);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == max) rb_die("gradnorm: %s: more than %d values", what, max);
-        out[n++] = parse_double(tok, what, lo, hi);
-    }
-    if (n == 0) rb_die("gradnorm: %s: empty list", what);
+    char buf[1024], *items[MAX_RHO], name[64];
+    snprintf(name, sizeof name, "gradnorm: %s", what);
+    const int n = rb_split_list(s, name, buf, sizeof buf, items, max < MAX_RHO ? max : MAX_RHO);
+    for (int i = 0; i < n; i++) out[i] = parse_double(items[i], what, lo, hi);
     return n;
 }
 
-/* A number, or an empty field for "not applicable". */
+/* A number, or an empty field for "not applicable". Not-a-number and
+ * overflow stay visible, always spelled nan / inf / -inf. */
 static void field(FILE *f, double v, int present)
 {
-    if (present) fprintf(f, ",%.9g", v);
-    else fputc(',', f);
+    if (!present) fputc(',', f);
+    else if (isnan(v)) fputs(",nan", f);
+    else if (isinf(v)) fputs(v > 0 ? ",inf" : ",-inf", f);
+    else fprintf(f, ",%.9g", v);
+}
+
+/* Values of a curve that are not finite (dc only for lstm). */
+static int count_nonfinite(const rb_gn_curve *cv, int lstm)
+{
+    int n = !isfinite(cv->grad_norm_before) + !isfinite(cv->grad_norm_after);
+    for (int k = 0; k < cv->T; k++)
+        n += !isfinite(cv->dh[k]) + !isfinite(cv->dx[k]) + !isfinite(cv->dwhh[k]) +
+             !isfinite(cv->dh_clipped[k]) + (lstm && !isfinite(cv->dc[k]));
+    return n;
+}
+
+/* --out FILE: the CSV goes to a temporary file beside it, renamed over FILE
+ * only when every byte is written, so a full disk or a failure never leaves
+ * a truncated CSV under FILE's name. A FILE that exists and is not a
+ * regular file (/dev/null, a FIFO) is written directly. */
+static char out_tmp[4096];
+static void remove_out_tmp(void)
+{
+    if (out_tmp[0]) unlink(out_tmp);
+}
+
+static FILE *open_out(const char *path)
+{
+    struct stat st;
+    FILE *f;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!(f = fopen(path, "w"))) rb_die("gradnorm: cannot write %s: %s", path, strerror(errno));
+        return f;
+    }
+    if (snprintf(out_tmp, sizeof out_tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof out_tmp)
+        rb_die("gradnorm: --out: path too long");
+    int fd = mkstemp(out_tmp);
+    if (fd < 0) {
+        int e = errno;
+        out_tmp[0] = '\0';
+        rb_die("gradnorm: cannot write %s: %s", path, strerror(e));
+    }
+    atexit(remove_out_tmp); /* rb_die on the way leaves nothing behind */
+    const mode_t mask = umask(0); /* mkstemp's 0600, made what fopen gives */
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    if (!(f = fdopen(fd, "w"))) rb_die("gradnorm: cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
+static void close_out(FILE *f, const char *path)
+{
+    int bad = fflush(f) != 0 || ferror(f);
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) rb_die("gradnorm: writing %s failed: %s", path, strerror(e));
+    if (out_tmp[0]) {
+        if (rename(out_tmp, path) != 0) rb_die("gradnorm: cannot rename the CSV to %s: %s", path, strerror(errno));
+        out_tmp[0] = '\0';
+    }
 }
 
 int rb_cmd_gradnorm(int argc, char **argv)
@@ -114,9 +182,8 @@ int rb_cmd_gradnorm(int argc, char **argv)
             rb_die("gradnorm: %s", err);
     }
 
-    FILE *f = stdout;
     const char *out = OPT("out")->value;
-    if (out && !(f = fopen(out, "w"))) rb_die("gradnorm: cannot write %s: %s", out, strerror(errno));
+    FILE *f = out ? open_out(out) : stdout;
 
     fprintf(f, "cell,rho,k,dh_norm,dh_min,dh_max,dc_norm,dx_norm,dwhh_step_norm,dh_norm_clipped,"
                "grad_norm_before,grad_norm_after,forget_bias,loss,head,variant,T,N,I,H,seeds,"
@@ -132,6 +199,16 @@ int rb_cmd_gradnorm(int argc, char **argv)
             char err[512];
             if (rb_gradnorm_curve(&cc, seed0, seeds, &cv, err, sizeof err) != 0)
                 rb_die("gradnorm: %s rho=%g: %s", rb_cell_name(cells[c]), rho[r], err);
+            const int bad = count_nonfinite(&cv, lstm);
+            if (cv.overflowed)
+                fprintf(stderr, "rnnbench: gradnorm: warning: %s rho=%g: the forward pass overflowed float "
+                        "(h_t not finite from step t=%d, k=%d) in %d of %d seeds; their norms are nan\n",
+                        rb_cell_name(cells[c]), rho[r], cv.overflow_step, cc.s.T - 1 - cv.overflow_step,
+                        cv.overflowed, seeds);
+            else if (bad)
+                fprintf(stderr, "rnnbench: gradnorm: warning: %s rho=%g: %d values are not finite "
+                        "(inf or nan in the CSV): the gradient overflowed float\n",
+                        rb_cell_name(cells[c]), rho[r], bad);
             for (int k = 0; k < cc.s.T; k++) {
                 fprintf(f, "%s,%.6g,%d", rb_cell_name(cells[c]), rho[r], k);
                 field(f, cv.dh[k], 1);
@@ -151,8 +228,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
             }
             rb_gn_curve_free(&cv);
         }
-    if (fflush(f) != 0 || ferror(f)) rb_die("gradnorm: writing %s failed", out ? out : "stdout");
-    if (out) fclose(f);
+    if (out) close_out(f, out); /* stdout: checked by rb_exit */
     return 0;
 #undef OPT
 }

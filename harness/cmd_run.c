@@ -7,14 +7,17 @@
  * count of EQUATIONS.md for the timed pass: 1x forward for infer and train,
  * 2x for bwd, 3x for fwdbwd.
  */
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../variants/variant.h"
+#include "check.h"
 #include "cli.h"
 #include "npy.h"
 #include "run.h"
@@ -106,28 +109,28 @@ int rb_time_pass(const rb_variant *v, const rb_problem *p, rb_tset *ts, rb_pass 
 
 /* ---- loading ---- */
 
-static int file_exists(const char *path)
+/* Only a file that does not exist is absent. lstat, not stat: a dangling
+ * symlink or a symlink loop is there, broken, and reading it must fail
+ * loudly rather than quietly fall back to seeded values. */
+static int is_absent(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0;
+    return lstat(path, &st) != 0 && errno == ENOENT;
 }
 
-/* Shapes come from x.npy (T, N, I) and h0.npy (N, H); sizes given on the
- * command line must agree. */
+/* Shapes come from the headers of x.npy (T, N, I) and h0.npy (N, H), without
+ * reading their data; sizes given on the command line must agree. */
 static void shape_from_files(const char *dir, rb_shape *s, const int given[4])
 {
     char path[4096], err[512];
-    float *data;
     int nd;
     size_t d[RB_NPY_MAXDIM];
     snprintf(path, sizeof path, "%s/x.npy", dir);
-    if (rb_npy_read(path, &data, &nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
-    free(data);
+    if (rb_npy_read_header(path, &nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
     if (nd != 3) rb_die("run --load: %s: x must be 3-D [T][N][I], found %d-D", path, nd);
     size_t T = d[0], N = d[1], I = d[2];
     snprintf(path, sizeof path, "%s/h0.npy", dir);
-    if (rb_npy_read(path, &data, &nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
-    free(data);
+    if (rb_npy_read_header(path, &nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
     if (nd != 2) rb_die("run --load: %s: h0 must be 2-D [N][H], found %d-D", path, nd);
     if (d[0] != N) rb_die("run --load: h0.npy has batch %zu but x.npy has %zu", d[0], N);
     size_t H = d[1];
@@ -141,6 +144,8 @@ static void shape_from_files(const char *dir, rb_shape *s, const int given[4])
     s->T = (int)T; s->N = (int)N; s->I = (int)I; s->H = (int)H;
 }
 
+/* Reads each input straight into the run's buffers (memory was checked
+ * before they were allocated). */
 static void load_tensors(const char *dir, rb_tset *ts)
 {
     char path[4096], err[512];
@@ -148,45 +153,102 @@ static void load_tensors(const char *dir, rb_tset *ts)
         rb_tensor_role role = rb_tensor_role_of((rb_tensor_id)id);
         if (!ts->t.t[id] || (role != RB_ROLE_INPUT && role != RB_ROLE_DOUT)) continue;
         snprintf(path, sizeof path, "%s/%s.npy", dir, rb_tensor_name((rb_tensor_id)id));
-        if (!file_exists(path)) {
+        if (is_absent(path)) {
             if (role == RB_ROLE_INPUT)
                 rb_die("run --load: missing %s (needed for %s)", path, rb_cell_name(ts->s.cell));
             continue; /* dy dhT dcT are optional: seeded values stay */
         }
+        struct stat st;
+        if (stat(path, &st) != 0) /* lstat found it: a link to nowhere or a loop */
+            rb_die("run --load: %s is a broken symbolic link: %s", path, strerror(errno));
         size_t d[3];
         int nd = rb_tensor_dims(&ts->s, (rb_tensor_id)id, d);
-        float *data;
-        if (rb_npy_read_shape(path, &data, nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
+        float *data = ts->t.t[id];
+        if (rb_npy_read_into(path, data, nd, d, err, sizeof err) != 0) rb_die("run --load: %s", err);
         size_t n = rb_tensor_numel(&ts->s, (rb_tensor_id)id);
         long bad = rb_first_nonfinite(data, n);
-        if (bad >= 0) {
-            float v = data[bad];
-            free(data);
+        if (bad >= 0)
             rb_die("run --load: %s: element %ld is %s; inputs must be finite", path, bad,
-                   isnan(v) ? "NaN" : "Inf");
-        }
-        memcpy(ts->t.t[id], data, n * sizeof(float));
-        free(data);
+                   isnan(data[bad]) ? "NaN" : "Inf");
     }
 }
 
+/* ---- saving ---- */
+
+/* A save leaves DIR describing exactly one run. Every tensor goes to a
+ * temporary name first (DIR/.NAME.npy.tmp); only when all are written are
+ * they renamed into place, and then the tensor files this run did not write
+ * (left by an earlier save of another pass or cell) are removed. A failure
+ * (a full disk) removes the temporaries and leaves DIR as it was. Files whose
+ * names are not tensor names are never touched. */
 int rb_save_tensors(const char *dir, const rb_tset *ts, int with_grads, char *err, size_t errlen)
 {
-    if (mkdir(dir, 0777) != 0 && !file_exists(dir)) {
-        snprintf(err, errlen, "cannot create directory %s", dir);
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
         return -1;
     }
-    char path[4096];
-    for (int id = 0; id < RB_NTENSORS; id++) {
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a directory", dir);
+        return -1;
+    }
+    char path[4096], tmp[4096];
+    int wrote[RB_NTENSORS] = {0}, failed = 0;
+    for (int id = 0; id < RB_NTENSORS && !failed; id++) {
         rb_tensor_role role = rb_tensor_role_of((rb_tensor_id)id);
         if (!ts->t.t[id]) continue;
         if (!with_grads && (role == RB_ROLE_DOUT || role == RB_ROLE_GRAD)) continue;
         size_t d[3];
         int nd = rb_tensor_dims(&ts->s, (rb_tensor_id)id, d);
+        snprintf(tmp, sizeof tmp, "%s/.%s.npy.tmp", dir, rb_tensor_name((rb_tensor_id)id));
+        if (rb_npy_write(tmp, ts->t.t[id], nd, d, err, errlen) != 0) {
+            unlink(tmp);
+            failed = 1;
+        } else {
+            wrote[id] = 1;
+        }
+    }
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        if (!wrote[id]) continue;
+        snprintf(tmp, sizeof tmp, "%s/.%s.npy.tmp", dir, rb_tensor_name((rb_tensor_id)id));
         snprintf(path, sizeof path, "%s/%s.npy", dir, rb_tensor_name((rb_tensor_id)id));
-        if (rb_npy_write(path, ts->t.t[id], nd, d, err, errlen) != 0) return -1;
+        if (failed) {
+            unlink(tmp);
+        } else if (rename(tmp, path) != 0) {
+            snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+            return -1;
+        }
+    }
+    if (failed) return -1;
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        if (wrote[id]) continue;
+        snprintf(path, sizeof path, "%s/%s.npy", dir, rb_tensor_name((rb_tensor_id)id));
+        if (unlink(path) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "cannot remove the stale %s: %s", path, strerror(errno));
+            return -1;
+        }
     }
     return 0;
+}
+
+/* ---- run --check: this one case against the double reference ---- */
+
+static int check_case(const rb_variant *v, const rb_problem *p, rb_tset *ts, rb_pass pass, uint64_t seed,
+                      const char *load)
+{
+    char err[512], inputs[4200];
+    rb_oracle o;
+    if (rb_oracle_run(&o, ts, err, sizeof err) != 0) rb_die("run --check: %s", err);
+    rb_check_result res;
+    rb_check_grid(v, ts, &o, p->threads, p->grid_b, p->grid_s, &res);
+    rb_oracle_free(&o);
+    if (load) snprintf(inputs, sizeof inputs, "--load %s", load);
+    else snprintf(inputs, sizeof inputs, "--seed %llu", (unsigned long long)seed);
+    const int fails = rb_check_report(stdout, v, p, inputs, &res, pass == RB_PASS_INFER);
+    printf("check: %s %s T=%d N=%d I=%d H=%d threads=%d pass=%s %s: %s\n", v->name, rb_cell_name(p->s.cell),
+           p->s.T, p->s.N, p->s.I, p->s.H, p->threads, rb_pass_name(pass), inputs,
+           fails ? "DISAGREEMENT" : "agrees with the double reference");
+    return fails ? 1 : 0;
 }
 
 int rb_cmd_run(int argc, char **argv)
@@ -208,6 +270,7 @@ int rb_cmd_run(int argc, char **argv)
         {"verbose", NULL, "say which kernels run (also RNNBENCH_VERBOSE=1)", NULL, 0},
         {"grid", "BxS", "*_omp_grid: B batch groups x S hidden slices, B*S = --threads "
                         "(default: the variant's cost model)", NULL, 0},
+        {"check", NULL, "instead of timing, compare this case with the double reference (as rnnbench check)", NULL, 0},
     };
     const int nopts = (int)(sizeof opts / sizeof opts[0]);
     rb_opts_parse("run", "--cell C --variant V --T T --N N --I I --H H --pass P [...]", argc, argv, opts, nopts);
@@ -251,17 +314,25 @@ int rb_cmd_run(int argc, char **argv)
     if (load) load_tensors(load, &ts);
 
     if (OPT("verbose")->seen) setenv("RNNBENCH_VERBOSE", "1", 1);
+    if (OPT("check")->seen) {
+        if (save) rb_die("run: --check compares, it does not save: drop --save");
+        const int rc = check_case(v, &p, &ts, pass, seed, load);
+        rb_tset_free(&ts);
+        return rc;
+    }
     rb_timing tm;
     if (rb_time_pass(v, &p, &ts, pass, reps, warmup, &tm, err, sizeof err) != 0)
         rb_die("run: %s: %s", v->name, err);
+    /* Save before the result line: a run whose tensors could not be saved
+     * prints no result. */
+    if (save && rb_save_tensors(save, &ts, pass != RB_PASS_INFER, err, sizeof err) != 0)
+        rb_die("run --save: %s", err);
     printf("cell=%s variant=%s T=%d N=%d I=%d H=%d threads=%d pass=%s reps=%d median_ms=%.4f "
            "min_ms=%.4f max_ms=%.4f stddev_ms=%.4f gflops=%.3f flops=%.6g flop_count=benchdnn "
            "workspace_bytes=%zu seed=%llu\n",
            rb_cell_name(s.cell), v->name, s.T, s.N, s.I, s.H, p.threads, rb_pass_name(pass), reps,
            tm.median_s * 1e3, tm.min_s * 1e3, tm.max_s * 1e3, tm.stddev_s * 1e3, tm.gflops,
            rb_pass_flops(&s, pass), tm.ws_bytes, (unsigned long long)seed);
-    if (save && rb_save_tensors(save, &ts, pass != RB_PASS_INFER, err, sizeof err) != 0)
-        rb_die("run --save: %s", err);
     rb_tset_free(&ts);
     return 0;
 #undef OPT

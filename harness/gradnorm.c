@@ -62,13 +62,15 @@ int rb_gn_orthogonal(double *Q, int n, uint64_t seed, uint64_t stream)
 double rb_gn_geomean(const double *v, int n)
 {
     double s = 0;
-    int zero = 0;
+    int zero = 0, inf = 0;
     for (int i = 0; i < n; i++) {
         if (isnan(v[i]) || v[i] < 0) return NAN;
         if (v[i] == 0) zero = 1;
+        else if (isinf(v[i])) inf = 1;
         else s += log(v[i]);
     }
-    return zero ? 0.0 : exp(s / n);
+    if (zero && inf) return NAN;
+    return zero ? 0.0 : inf ? INFINITY : exp(s / n);
 }
 
 static double sumsq_f(const float *p, size_t n)
@@ -222,6 +224,29 @@ static double head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const doub
     return L;
 }
 
+/* The first step whose output h_t (or the final state) is not finite, or
+ * -1. */
+static int first_nonfinite_step(const rb_tset *ts)
+{
+    const rb_shape *s = &ts->s;
+    const size_t NH = (size_t)s->N * s->H;
+    for (int t = 0; t < s->T; t++)
+        if (rb_first_nonfinite(ts->t.t[RB_Y] + (size_t)t * NH, NH) >= 0) return t;
+    if (rb_first_nonfinite(ts->t.t[RB_HT], NH) >= 0) return s->T - 1;
+    if (ts->t.t[RB_CT] && rb_first_nonfinite(ts->t.t[RB_CT], NH) >= 0) return s->T - 1;
+    return -1;
+}
+
+/* A seed whose forward pass overflowed: no norm of it is a number. */
+static void nan_result(rb_gn_seed_result *r, int lstm)
+{
+    for (int k = 0; k < r->T; k++) {
+        r->dh[k] = r->dx[k] = r->dwhh[k] = NAN;
+        if (lstm) r->dc[k] = NAN;
+    }
+    r->loss = r->grad_norm_before = r->grad_norm_after = r->clip_scale = r->selfcheck = NAN;
+}
+
 void rb_gn_seed_result_free(rb_gn_seed_result *r)
 {
     free(r->dh);
@@ -243,6 +268,7 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
     int rc = -1;
     memset(r, 0, sizeof *r);
     r->T = T;
+    r->overflow_step = -1;
 
     rb_tset full;
     if (rb_tset_alloc(&full, &s, err, errlen) != 0) return -1;
@@ -275,6 +301,13 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
     {
         vrun vr;
         if (vrun_forward(c, &full, 1, &vr, err, errlen) != 0) goto done;
+        r->overflow_step = first_nonfinite_step(&full);
+        if (r->overflow_step >= 0) {
+            vrun_end(c, &vr);
+            nan_result(r, lstm);
+            rc = 0;
+            goto done;
+        }
         r->loss = head(c, &full, seed, V, dV, db, z);
         memset(full.t.t[RB_DHT], 0, sizeof(float) * NH);
         if (lstm) memset(full.t.t[RB_DCT], 0, sizeof(float) * NH);
@@ -306,7 +339,8 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
         }
         r->grad_norm_before = ss;
         r->grad_norm_after = after;
-        r->clip_scale = sc;
+        /* clip / inf = 0 would turn every finite dh into a clipped 0. */
+        r->clip_scale = isfinite(ss) ? sc : NAN;
     }
 
     /* dx: the full run's. */
@@ -426,6 +460,7 @@ int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_cu
     memset(out, 0, sizeof *out);
     out->T = T;
     out->seeds = seeds;
+    out->overflow_step = -1;
     /* per[quantity][seed][k] */
     enum { Q_DH, Q_DC, Q_DX, Q_DWHH, Q_DHC, NQ };
     double *per = malloc(sizeof(double) * NQ * (size_t)seeds * T);
@@ -452,9 +487,16 @@ int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_cu
             PER(Q_DWHH, sd, k) = r.dwhh[k];
             PER(Q_DHC, sd, k) = r.dh[k] * r.clip_scale;
         }
+        if (r.overflow_step >= 0) {
+            out->overflowed++;
+            if (out->overflow_step < 0 || r.overflow_step < out->overflow_step) out->overflow_step = r.overflow_step;
+        }
         before[sd] = r.grad_norm_before;
         after[sd] = r.grad_norm_after;
-        out->grad_norm_after_max = sd == 0 ? r.grad_norm_after : fmax(out->grad_norm_after_max, r.grad_norm_after);
+        /* fmax drops a NaN; a seed without a number must show. */
+        if (sd == 0 || isnan(r.grad_norm_after)) out->grad_norm_after_max = r.grad_norm_after;
+        else if (!isnan(out->grad_norm_after_max))
+            out->grad_norm_after_max = fmax(out->grad_norm_after_max, r.grad_norm_after);
         out->loss += r.loss / seeds;
         rb_gn_seed_result_free(&r);
     }
@@ -465,8 +507,8 @@ int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_cu
             if (q == Q_DH) {
                 double lo = col[0], hi = col[0];
                 for (int sd = 1; sd < seeds; sd++) {
-                    lo = fmin(lo, col[sd]);
-                    hi = fmax(hi, col[sd]);
+                    lo = isnan(lo) || isnan(col[sd]) ? NAN : fmin(lo, col[sd]);
+                    hi = isnan(hi) || isnan(col[sd]) ? NAN : fmax(hi, col[sd]);
                 }
                 out->dh_min[k] = lo;
                 out->dh_max[k] = hi;

@@ -95,6 +95,13 @@ typedef struct {
      * the suffix run from t (both the future part of ∂L/∂h_{t-1}): two
      * routes through the variant to the same number. */
     double selfcheck;
+    /* The first step t whose forward output h_t is not finite, or -1. A
+     * plain RNN with a large rho overflows float; relu(NaN) = 0 then resets
+     * the state, so the later steps and every gradient would look finite
+     * (and the far ones vanished) although they describe no real run. Such
+     * a seed reports NaN for every norm and the loss, as IEEE arithmetic
+     * without that reset would. */
+    int overflow_step;
 } rb_gn_seed_result;
 
 /* Runs one seed. Returns 0, or -1 with a one-line reason in err.
@@ -110,6 +117,8 @@ typedef struct {
     double grad_norm_before, grad_norm_after;                    /* geo mean */
     double grad_norm_after_max; /* the largest over seeds               */
     double loss;                /* arithmetic mean of the loss values    */
+    int overflowed;             /* seeds whose forward pass overflowed   */
+    int overflow_step;          /* the earliest such step t, or -1       */
 } rb_gn_curve;
 
 /* Seeds seed0, seed0+1, ..., seed0+seeds-1. Returns 0 or -1 with err. */
@@ -123,7 +132,8 @@ void rb_gn_curve_free(rb_gn_curve *c);
  * enough": orthogonal to ~1e-15), in double. Returns -1 if out of memory. */
 int rb_gn_orthogonal(double *Q, int n, uint64_t seed, uint64_t stream);
 
-/* Geometric mean of v[0..n) (0 if any is 0; NaN if any is NaN or < 0). */
+/* Geometric mean of v[0..n): 0 if any is 0, +inf if any is +inf, NaN if
+ * any is NaN or < 0 or both 0 and +inf occur (non-finite stays visible). */
 double rb_gn_geomean(const double *v, int n);
 
 #endif

@@ -1,5 +1,7 @@
 /*
  * main.c: `rnnbench <command>`: dispatch to the subcommands in cmd_*.c.
+ * Every command ends in rb_exit, which fails the run when its output could
+ * not be written.
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,13 +42,13 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        rb_exit(0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) {
             rb_affinity_init(argc, argv);
             rb_provenance_set_argv(argc, argv); /* the whole line, for meta.json */
-            return commands[i].fn(argc - 2, argv + 2);
+            rb_exit(commands[i].fn(argc - 2, argv + 2));
         }
     char names[256] = "";
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

@@ -26,11 +26,14 @@
 #include "npy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(float) == 4, ".npy '<f4' needs a 4-byte float");
 
@@ -532,17 +535,12 @@ static int check_descr(const npy_header *h, char *why, size_t whylen)
 
 /* ------------------------------------------------------------------- read */
 
-int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
-                       size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
+/* Reads magic, version and header dict up to the first data byte, checks
+ * dtype and order, and (where the stream can seek) that the data is exactly
+ * as long as the shape says. Sets *h, *n elements and shape (as printed). */
+static int read_head(FILE *f, const char *name, npy_header *h, size_t *n, char *shape, size_t shapelen,
+                     char *err, size_t errlen)
 {
-    if (data)
-        *data = NULL;
-    if (!name)
-        name = "(stream)";
-    if (!f || !data || !ndim || !dims) {
-        set_err(err, errlen, "%s: rb_npy_read: NULL argument", name);
-        return -1;
-    }
     char why[256];
     unsigned char pre[12];
     size_t got = fread(pre, 1, 8, f);
@@ -600,31 +598,28 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
                 "found %zu", name, hlen, got);
         return -1;
     }
-    npy_header h;
-    int rc = parse_header(text, hlen, &h, why, sizeof why);
+    int rc = parse_header(text, hlen, h, why, sizeof why);
     free(text);
     if (rc != 0) {
         set_err(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    if (check_descr(&h, why, sizeof why) != 0) {
+    if (check_descr(h, why, sizeof why) != 0) {
         set_err(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    if (h.fortran) {
+    if (h->fortran) {
         set_err(err, errlen,
                 "%s: Fortran order not supported; save with C order", name);
         return -1;
     }
-    char shape[RB_NPY_MAXDIM * 24 + 4];
-    rb_npy_shape_str(shape, sizeof shape, h.ndim, h.dims);
-    size_t n;
-    if (count_elems(h.ndim, h.dims, &n) != 0) {
+    rb_npy_shape_str(shape, shapelen, h->ndim, h->dims);
+    if (count_elems(h->ndim, h->dims, n) != 0) {
         set_err(err, errlen, "%s: shape %s: element count overflows size_t",
                 name, shape);
         return -1;
     }
-    size_t nbytes = n * sizeof(float);
+    size_t nbytes = *n * sizeof(float);
 
     /* Compare with the file size first, so a corrupt shape is reported as
      * such instead of as a failed multi-terabyte malloc. Pipes cannot seek;
@@ -654,20 +649,22 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
         clearerr(f);
     }
 
-    float *buf = malloc(nbytes ? nbytes : 1);
-    if (!buf) {
-        set_err(err, errlen, "%s: out of memory for %zu bytes of data (shape "
-                "%s)", name, nbytes, shape);
-        return -1;
-    }
-    got = fread(buf, 1, nbytes, f);
+    return 0;
+}
+
+/* Reads the n elements that follow the header into buf, and requires the
+ * stream to end right there. */
+static int read_data(FILE *f, const char *name, float *buf, size_t n, const char *shape, char *err,
+                     size_t errlen)
+{
+    const size_t nbytes = n * sizeof(float);
+    size_t got = fread(buf, 1, nbytes, f);
     if (got < nbytes) {
         if (ferror(f))
             set_err(err, errlen, "%s: read error: %s", name, strerror(errno));
         else
             set_err(err, errlen, "%s: truncated: expected %zu bytes of data, "
                     "found %zu (shape %s)", name, nbytes, got, shape);
-        free(buf);
         return -1;
     }
     if (fgetc(f) != EOF) {
@@ -678,16 +675,135 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
             extra += k;
         set_err(err, errlen, "%s: %zu trailing bytes after the %zu bytes of "
                 "data of shape %s", name, extra, nbytes, shape);
-        free(buf);
         return -1;
     }
     if (!host_is_little())
         swap4(buf, n);
+    return 0;
+}
+
+int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
+                       size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
+{
+    if (data)
+        *data = NULL;
+    if (!name)
+        name = "(stream)";
+    if (!f || !data || !ndim || !dims) {
+        set_err(err, errlen, "%s: rb_npy_read: NULL argument", name);
+        return -1;
+    }
+    npy_header h;
+    size_t n;
+    char shape[RB_NPY_MAXDIM * 24 + 4];
+    if (read_head(f, name, &h, &n, shape, sizeof shape, err, errlen) != 0)
+        return -1;
+    float *buf = malloc(n ? n * sizeof(float) : 1);
+    if (!buf) {
+        set_err(err, errlen, "%s: out of memory for %zu bytes of data (shape "
+                "%s)", name, n * sizeof(float), shape);
+        return -1;
+    }
+    if (read_data(f, name, buf, n, shape, err, errlen) != 0) {
+        free(buf);
+        return -1;
+    }
     *data = buf;
     *ndim = h.ndim;
     for (int i = 0; i < h.ndim; i++)
         dims[i] = h.dims[i];
     return 0;
+}
+
+/* Opens path for reading, refusing anything but a regular file: a FIFO
+ * would block forever waiting for a writer (hence O_NONBLOCK until fstat has
+ * said what it is), a directory or device is never a .npy file. */
+static FILE *open_regular(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        set_err(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: not a regular file (%s); only .npy files are read", path,
+                S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
+                : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" : "a special file");
+        close(fd);
+        return NULL;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int rb_npy_read_header(const char *path, int *ndim, size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
+{
+    if (!path || !ndim || !dims) {
+        set_err(err, errlen, "rb_npy_read_header: NULL argument");
+        return -1;
+    }
+    FILE *f = open_regular(path, err, errlen);
+    if (!f)
+        return -1;
+    npy_header h;
+    size_t n;
+    char shape[RB_NPY_MAXDIM * 24 + 4];
+    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
+    fclose(f);
+    if (rc != 0)
+        return -1;
+    *ndim = h.ndim;
+    for (int i = 0; i < h.ndim; i++)
+        dims[i] = h.dims[i];
+    return 0;
+}
+
+/* The error for a shape other than the one expected. */
+static void shape_mismatch(const char *path, int got_ndim, const size_t *got, int ndim, const size_t *dims,
+                           char *err, size_t errlen)
+{
+    char want[RB_NPY_MAXDIM * 24 + 4], found[RB_NPY_MAXDIM * 24 + 4];
+    rb_npy_shape_str(found, sizeof found, got_ndim, got);
+    rb_npy_shape_str(want, sizeof want, ndim, dims);
+    set_err(err, errlen, "%s: shape %s does not match the expected %s", path, found, want);
+}
+
+int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims, char *err, size_t errlen)
+{
+    if (!path || !dst || ndim < 0 || ndim > RB_NPY_MAXDIM || (ndim > 0 && !dims)) {
+        set_err(err, errlen, "%s: rb_npy_read_into: bad arguments", path ? path : "(null)");
+        return -1;
+    }
+    FILE *f = open_regular(path, err, errlen);
+    if (!f)
+        return -1;
+    npy_header h;
+    size_t n;
+    char shape[RB_NPY_MAXDIM * 24 + 4];
+    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
+    int same = rc == 0 && h.ndim == ndim;
+    for (int i = 0; same && i < ndim; i++)
+        same = h.dims[i] == dims[i];
+    if (rc == 0 && !same) {
+        shape_mismatch(path, h.ndim, h.dims, ndim, dims, err, errlen);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = read_data(f, path, dst, n, shape, err, errlen);
+    fclose(f);
+    return rc;
 }
 
 int rb_npy_read(const char *path, float **data, int *ndim,
@@ -699,11 +815,9 @@ int rb_npy_read(const char *path, float **data, int *ndim,
         set_err(err, errlen, "rb_npy_read: NULL path");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = open_regular(path, err, errlen);
+    if (!f)
         return -1;
-    }
     int rc = rb_npy_read_stream(f, path, data, ndim, dims, err, errlen);
     fclose(f); /* read-only: a close error cannot lose data */
     return rc;
@@ -727,11 +841,7 @@ int rb_npy_read_shape(const char *path, float **data, int ndim,
     for (int i = 0; same && i < ndim; i++)
         same = got[i] == dims[i];
     if (!same) {
-        char want[RB_NPY_MAXDIM * 24 + 4], found[RB_NPY_MAXDIM * 24 + 4];
-        rb_npy_shape_str(found, sizeof found, got_ndim, got);
-        rb_npy_shape_str(want, sizeof want, ndim, dims);
-        set_err(err, errlen, "%s: shape %s does not match the expected %s",
-                path, found, want);
+        shape_mismatch(path, got_ndim, got, ndim, dims, err, errlen);
         free(*data);
         *data = NULL;
         return -1;

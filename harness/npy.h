@@ -36,6 +36,18 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
 int rb_npy_read_shape(const char *path, float **data, int ndim,
                       const size_t *dims, char *err, size_t errlen);
 
+/* Only the header: the shape of a .npy file (dtype, order and the data's
+ * length checked against the file size), without reading its data. */
+int rb_npy_read_header(const char *path, int *ndim, size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen);
+
+/* Reads a file of exactly this shape straight into dst (prod(dims) floats,
+ * the caller's buffer): one pass over the data, no second copy. */
+int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims, char *err, size_t errlen);
+
+/* The readers that take a path refuse anything but a regular file (a FIFO
+ * would block, a directory or device is no .npy file); use
+ * rb_npy_read_stream for pipes. */
+
 /* Writes a shape as Python prints it: "()", "(5,)", "(3, 4)". Cut to len. */
 void rb_npy_shape_str(char *buf, size_t len, int ndim, const size_t *dims);
 

@@ -89,6 +89,16 @@ const char *rb_tensor_name(rb_tensor_id id)
     return (unsigned)id < RB_NTENSORS ? tensors[id].name : "?";
 }
 
+int rb_tensor_parse(const char *name, rb_tensor_id *out)
+{
+    for (int i = 0; i < RB_NTENSORS; i++)
+        if (strcmp(name, tensors[i].name) == 0) {
+            *out = (rb_tensor_id)i;
+            return 0;
+        }
+    return -1;
+}
+
 rb_tensor_role rb_tensor_role_of(rb_tensor_id id)
 {
     if ((unsigned)id >= RB_NTENSORS) RB_UNREACHABLE();

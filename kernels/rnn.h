@@ -130,6 +130,8 @@ typedef struct {
 /* The row of id, or NULL for a value outside the enum. */
 const rb_tensor_info *rb_tensor_info_of(rb_tensor_id id);
 const char *rb_tensor_name(rb_tensor_id id);
+/* The id of a file stem; 0, or -1 for an unknown name. */
+int rb_tensor_parse(const char *name, rb_tensor_id *out);
 rb_tensor_role rb_tensor_role_of(rb_tensor_id id);
 /* c0 cT dcT dc0 exist only for cells with a c state (lstm). */
 int rb_tensor_exists(rb_cell c, rb_tensor_id id);

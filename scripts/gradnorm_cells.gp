@@ -13,17 +13,36 @@ nr = words(rhos); nc = words(cells)
 colors = "#2166ac #67a9cf #404040 #f4a582 #d6604d #b2182b #67001f #1b7837 #762a83"
 rcolor(i) = word(colors, (i - 1) % words(colors) + 1)
 sel(c, r) = strcol(1) eq word(cells, c) && strcol(2) eq word(rhos, r)
+# gradnorm writes nan/inf where float overflowed: such points are not drawn
+# (gnuplot would read "inf" as a number), and the panel says so.
+nonfin(col) = strcol(col) eq "nan" || strcol(col) eq "-nan" || strcol(col) eq "inf" || strcol(col) eq "-inf"
+fin(col) = nonfin(col) ? NaN : column(col)
 
 # Per panel: the data range (positive values only) and, per rho, the value
 # at k = 0.
-array lo[nc]; array hi[nc]; array d0[nc * nr]
+array lo[nc]; array hi[nc]; array d0[nc * nr]; array note[nc]
 T = 0
 do for [c = 1:nc] {
-    stats csv using (strcol(1) eq word(cells, c) && column(ycol) > 0 ? column(ycol) : NaN) nooutput
-    lo[c] = STATS_min; hi[c] = STATS_max
+    stats csv using (strcol(1) eq word(cells, c) && !nonfin(ycol) && column(ycol) > 0 ? 1 : 0) nooutput
+    if (STATS_sum > 0) {
+        stats csv using (strcol(1) eq word(cells, c) && !nonfin(ycol) && column(ycol) > 0 ? column(ycol) : NaN) nooutput
+        lo[c] = STATS_min; hi[c] = STATS_max
+    } else {
+        lo[c] = 0.1; hi[c] = 10
+    }
+    note[c] = ""
     do for [r = 1:nr] {
-        stats csv using (sel(c, r) && $3 == 0 ? column(ycol) : NaN) nooutput
+        stats csv using (sel(c, r) && $3 == 0 && !nonfin(ycol) ? column(ycol) : 1) nooutput
         d0[(c - 1) * nr + r] = STATS_max
+        # Where the curve is not finite: how many points, from which k.
+        stats csv using (sel(c, r) ? 1 : 0):(sel(c, r) && nonfin(ycol) ? 1 : 0) nooutput
+        nall = STATS_sum_x; nbad = STATS_sum_y
+        if (nbad > 0) {
+            if (nbad == nall) { d0[(c - 1) * nr + r] = NaN }
+            stats csv using (sel(c, r) && nonfin(ycol) ? $3 : 1e9) nooutput
+            note[c] = note[c] . (nbad == nall ? sprintf("ρ = %s: float overflow, no finite value\n", word(rhos, r)) \
+                                              : sprintf("ρ = %s: not finite from k = %d on (not drawn)\n", word(rhos, r), STATS_min))
+        }
     }
 }
 stats csv using 3 nooutput
@@ -74,19 +93,25 @@ do for [fmt in "png pdf"] {
         set ylabel "‖∂L/∂h_t‖" font ",8" offset 1.2, 0
         unset key
         set samples 2 * T
+        if (strlen(note[c]) > 0) {
+            set label 2 note[c] at graph 0.06, graph 0.93 left front font ",7" tc rgb "#b2182b"
+        } else {
+            unset label 2
+        }
         if (mincol > 0) {
-            plot for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(column(mincol)):(column(maxcol)) \
+            plot for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(fin(mincol)):(fin(maxcol)) \
                      with filledcurves fs transparent solid 0.18 noborder lc rgb rcolor(r), \
                  for [r = 1:nr] (plain ? d0[(c - 1) * nr + r] * real(word(rhos, r))**x : NaN) \
                      with lines dt (12, 8) lw 0.8 lc rgb rcolor(r), \
-                 for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(column(ycol)) with lines lw 1.4 lc rgb rcolor(r)
+                 for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(fin(ycol)) with lines lw 1.4 lc rgb rcolor(r)
         } else {
             plot for [r = 1:nr] (plain ? d0[(c - 1) * nr + r] * real(word(rhos, r))**x : NaN) \
                      with lines dt (12, 8) lw 0.8 lc rgb rcolor(r), \
-                 for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(column(ycol)) with lines lw 1.4 lc rgb rcolor(r)
+                 for [r = 1:nr] csv using (sel(c, r) ? $3 : NaN):(fin(ycol)) with lines lw 1.4 lc rgb rcolor(r)
         }
     }
     # The last slot: the legend, shared by every panel.
+    unset label 2
     unset title; unset border; unset xtics; unset ytics; unset grid; unset xlabel; unset ylabel; unset logscale y
     set xrange [0:1]; set yrange [0:1]
     set key center center vertical maxrows (nr + 2) font ",8" spacing 1.15 samplen 3 width 1 \

@@ -11,6 +11,9 @@ nr = words(rhos)
 colors = "#2166ac #404040 #b2182b #1b7837 #762a83 #e08214"
 rcolor(i) = word(colors, (i - 1) % words(colors) + 1)
 sel(r) = strcol(2) eq word(rhos, r)
+# nan/inf (float overflow) are not drawn; gnuplot would take "inf" as a number.
+nonfin(col) = strcol(col) eq "nan" || strcol(col) eq "-nan" || strcol(col) eq "inf" || strcol(col) eq "-inf"
+fin(col) = nonfin(col) ? NaN : column(col)
 stats csv0 using 3 nooutput
 T = STATS_max + 1
 
@@ -43,8 +46,8 @@ do for [fmt in "png pdf"] {
         set lmargin at screen real(word(pl, p)); set rmargin at screen real(word(pr, p))
         set title (p == 1 ? "hidden state: ‖∂L/∂h_t‖" : "cell state: ‖∂L/∂c_t‖ (total)") font ",9" offset 0, -0.8
         set ylabel (p == 1 ? "‖∂L/∂h_t‖" : "‖∂L/∂c_t‖") font ",8" offset 1.2, 0
-        plot for [r = 1:nr] csv0 using (sel(r) ? $3 : NaN):(column(col)) with lines lw 1.4 lc rgb rcolor(r), \
-             for [r = 1:nr] csv1 using (sel(r) ? $3 : NaN):(column(col)) with lines lw 1.4 dt (6, 3) lc rgb rcolor(r)
+        plot for [r = 1:nr] csv0 using (sel(r) ? $3 : NaN):(fin(col)) with lines lw 1.4 lc rgb rcolor(r), \
+             for [r = 1:nr] csv1 using (sel(r) ? $3 : NaN):(fin(col)) with lines lw 1.4 dt (6, 3) lc rgb rcolor(r)
     }
     # The legend column: colour = rho, dash = forget bias.
     set lmargin at screen 0.845; set rmargin at screen 0.995

@@ -52,7 +52,7 @@ static int rb_cli_run(const char *args, const char *out_path, char *err, size_t 
 }
 
 /* Bad input: exit 2, one line "rnnbench: ..." that contains `word`. */
-static void rb_cli_expect_error(const char *args, const char *word)
+__attribute__((unused)) static void rb_cli_expect_error(const char *args, const char *word)
 {
     char err[4096];
     int st = rb_cli_run(args, NULL, err, sizeof err);

@@ -17,6 +17,7 @@
 #include "../harness/check.h"
 #include "../kernels/reference/ref.h"
 #include "../variants/variant.h"
+#include "cli_run.h"
 
 /* ---- the tolerance model on its own ---- */
 
@@ -164,6 +165,67 @@ static void test_modified_input_is_caught(void **state)
     assert_non_null(strstr(res.err, "modified its input x"));
 }
 
+
+/* ---- the paste-back line ---- */
+
+/* With a perturbed result (the RNNBENCH_CHECK_PERTURB hook, a wrong kernel
+ * in effect), `check` prints FAIL lines that end with a command; that
+ * command, pasted back, runs that one case and prints the very same FAIL
+ * line (same shape, seed, threads, values); without the fault it agrees. */
+static void rerun_first_failure(const char *perturb, const char *check_args)
+{
+    char err[4096], out[] = "/tmp/rb_checker_outXXXXXX";
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    setenv(RB_CHECK_PERTURB_ENV, perturb, 1);
+    int st = rb_cli_run(check_args, out, err, sizeof err);
+    char *text = rb_cli_slurp(out);
+    assert_non_null(text);
+    assert_int_equal(st, 1);
+    /* the last failure: a later shape, so its seed is not the first one */
+    char *fail = NULL;
+    for (char *p = strstr(text, "FAIL "); p; p = strstr(p + 1, "\nFAIL ")) fail = p[0] == '\n' ? p + 1 : p;
+    assert_non_null(fail);
+    char *eol = strchr(fail, '\n');
+    assert_non_null(eol);
+    *eol = '\0';
+    const char *tag = "; rerun: rnnbench run ";
+    char *rerun = strstr(fail, tag);
+    assert_non_null(rerun);
+    assert_true(strlen(rerun + strlen(tag)) > 0);
+    assert_null(strchr(rerun + strlen(tag), ';')); /* the command ends the line */
+    print_message("%s\n", fail);
+    char args[1024];
+    snprintf(args, sizeof args, "run %s", rerun + strlen(tag));
+    st = rb_cli_run(args, out, err, sizeof err);
+    char *again = rb_cli_slurp(out);
+    print_message("rerun -> %d:\n%s", st, again);
+    assert_int_equal(st, 1);
+    assert_non_null(strstr(again, fail)); /* the same line, byte for byte */
+    free(again);
+    unsetenv(RB_CHECK_PERTURB_ENV);
+    st = rb_cli_run(args, out, err, sizeof err);
+    again = rb_cli_slurp(out);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(again, "agrees with the double reference"));
+    assert_null(strstr(again, "FAIL"));
+    free(again);
+    free(text);
+    unlink(out);
+}
+
+static void test_fail_line_reruns_the_case(void **state)
+{
+    (void)state;
+    rerun_first_failure("dweight_hh", "check --variant naive --cell gru --quick");
+    rerun_first_failure("y", "check --variant naive --cell lstm --quick");
+#if defined(__x86_64__) && defined(RB_HAVE_BLAS)
+    /* a parallel variant: the thread count travels in the command */
+    rerun_first_failure("dx", "check --variant blas --cell rnn_relu --threads 3 --quick");
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_overrun_is_caught),
         cmocka_unit_test(test_skipped_output_is_caught),
         cmocka_unit_test(test_modified_input_is_caught),
+        cmocka_unit_test(test_fail_line_reruns_the_case),
     };
     return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
 }

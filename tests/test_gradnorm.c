@@ -340,6 +340,99 @@ static void test_bad_input(void **state)
     rb_cli_expect_error("gradnorm --bogus 3", "unknown option");
 }
 
+
+/* rnn_relu at rho 10 over 100 steps overflows float in the forward pass;
+ * relu(NaN) = 0 then resets the state, and the old CSV showed the far
+ * gradients as 0 (vanished) with exit 0 and no word. Now every norm of
+ * that run is nan in the CSV, never 0, and stderr says where it overflowed. */
+static void test_overflow_stays_visible(void **state)
+{
+    (void)state;
+    char out[] = "/tmp/rb_gradnorm_ovfXXXXXX", err[4096];
+    int fd = mkstemp(out);
+    assert_true(fd >= 0);
+    close(fd);
+    int st = rb_cli_run("gradnorm --cell rnn_relu --T 100 --rho 10 --seeds 1", out, err, sizeof err);
+    print_message("exit %d, stderr: %s", st, err);
+    assert_int_equal(st, 0);
+    assert_non_null(strstr(err, "overflowed"));
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[4096], *fl[64];
+    assert_non_null(fgets(line, sizeof line, f));
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_true(split(line, fl, 64) >= 21);
+        for (int c = 3; c <= 11; c++) {
+            if (c == 6) continue; /* dc: lstm only */
+            if (strcmp(fl[c], "nan") != 0) fail_msg("row %d column %d is '%s', not nan", rows, c, fl[c]);
+        }
+        rows++;
+    }
+    fclose(f);
+    unlink(out);
+    assert_int_equal(rows, 100);
+
+    /* The library says so too. */
+    rb_gn_config c = config(RB_RNN_RELU, 10);
+    c.s.T = 100;
+    rb_gn_seed_result r;
+    assert_int_equal(rb_gradnorm_seed(&c, 1, &r, err, sizeof err), 0);
+    assert_true(r.overflow_step > 0 && r.overflow_step < 100);
+    for (int k = 0; k < 100; k++) assert_true(isnan(r.dh[k]));
+    rb_gn_seed_result_free(&r);
+    /* and a run that does not overflow says nothing */
+    assert_int_equal(rb_cli_run("gradnorm --cell rnn_relu --T 10 --rho 2 --seeds 1", NULL, err, sizeof err), 0);
+    assert_string_equal(err, "");
+}
+
+/* Non-finite values survive aggregation over seeds. */
+static void test_geomean_keeps_nonfinite(void **state)
+{
+    (void)state;
+    const double inf_and_one[2] = {INFINITY, 1}, zero_and_inf[2] = {0, INFINITY}, nan_and_one[2] = {NAN, 1};
+    assert_true(isinf(rb_gn_geomean(inf_and_one, 2)));
+    assert_true(isnan(rb_gn_geomean(zero_and_inf, 2)));
+    assert_true(isnan(rb_gn_geomean(nan_and_one, 2)));
+}
+
+/* A full disk (EFBIG under a file-size limit) gives a reason, a non-zero
+ * exit, and no truncated CSV under the --out name, nor a temporary file. */
+static void test_full_disk_leaves_no_csv(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/rb_gradnorm_fullXXXXXX", cmd[2048], errpath[300], csv[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(csv, sizeof csv, "%s/g.csv", dir);
+    snprintf(errpath, sizeof errpath, "%s/err", dir);
+    snprintf(cmd, sizeof cmd,
+             "sh -c \"trap '' XFSZ; ulimit -f 1; exec %s gradnorm --cell rnn_tanh,gru --rho 0.5,1 --T 20 --seeds 1 "
+             "--out %s\" 2>%s", RB_BIN, csv, errpath);
+    int st = system(cmd);
+    char *e = rb_cli_slurp(errpath);
+    print_message("status %d: %s", st, e);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+    assert_non_null(strstr(e, "File too large"));
+    free(e);
+    unlink(errpath);
+    assert_int_equal(access(csv, F_OK), -1);
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", dir);
+    assert_int_equal(system(cmd), 0);
+    rmdir(dir);
+}
+
+/* A subnormal rho is a number; one that underflows to 0 gets an accurate
+ * reason, not "not a finite number". */
+static void test_tiny_rho(void **state)
+{
+    (void)state;
+    char err[4096];
+    assert_int_equal(rb_cli_run("gradnorm --cell rnn_tanh --rho 1e-320 --T 3 --seeds 1", NULL, err, sizeof err), 0);
+    rb_cli_expect_error("gradnorm --rho 1e-400", "underflows to 0");
+    rb_cli_expect_error("gradnorm --rho 0.5,,1", "empty element");
+    rb_cli_expect_error("gradnorm --rho ' 1'", "not a finite number");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +446,10 @@ int main(void)
         cmocka_unit_test(test_variant_independent),
         cmocka_unit_test(test_orthogonal),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_overflow_stays_visible),
+        cmocka_unit_test(test_geomean_keeps_nonfinite),
+        cmocka_unit_test(test_full_disk_leaves_no_csv),
+        cmocka_unit_test(test_tiny_rho),
     };
     return cmocka_run_group_tests_name("gradnorm", tests, NULL, NULL);
 }

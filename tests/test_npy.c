@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../harness/npy.h"
@@ -715,6 +716,62 @@ static void test_read_shape_mismatch(void **state)
     free(got);
 }
 
+
+/* The header alone: shape without the data; the data's length is still
+ * checked against the file size. */
+static void test_read_header_only(void **state)
+{
+    char path[256], err[512];
+    const size_t d[] = {3, 4};
+    path_of(state, "hdr.npy", path, sizeof path);
+    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    int nd = -1;
+    size_t got[RB_NPY_MAXDIM] = {0};
+    assert_int_equal(rb_npy_read_header(path, &nd, got, err, sizeof err), 0);
+    assert_int_equal(nd, 2);
+    assert_int_equal(got[0], 3);
+    assert_int_equal(got[1], 4);
+    assert_int_equal(truncate(path, 64 + 40), 0); /* 10 of 12 floats */
+    assert_int_equal(rb_npy_read_header(path, &nd, got, err, sizeof err), -1);
+    assert_non_null(strstr(err, "truncated"));
+}
+
+/* Straight into the caller's buffer, exact shape only, canary untouched. */
+static void test_read_into(void **state)
+{
+    char path[256], err[512];
+    const size_t d[] = {3, 4}, d43[] = {4, 3};
+    path_of(state, "into.npy", path, sizeof path);
+    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    float buf[13];
+    buf[12] = 42.0f;
+    assert_int_equal(rb_npy_read_into(path, buf, 2, d, err, sizeof err), 0);
+    assert_memory_equal(buf, twelve, sizeof twelve);
+    assert_true(buf[12] == 42.0f);
+    assert_int_equal(rb_npy_read_into(path, buf, 2, d43, err, sizeof err), -1);
+    assert_non_null(strstr(err, "shape (3, 4) does not match the expected (4, 3)"));
+}
+
+/* A FIFO, a directory: refused at once by every reader that takes a path
+ * (a FIFO used to block the reader forever). */
+static void test_reject_non_regular_files(void **state)
+{
+    char path[256], err[512];
+    path_of(state, "fifo.npy", path, sizeof path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    float *data = NULL;
+    int nd;
+    size_t d[RB_NPY_MAXDIM];
+    assert_int_equal(rb_npy_read(path, &data, &nd, d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file (a FIFO)"));
+    assert_int_equal(rb_npy_read_header(path, &nd, d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "a FIFO"));
+    unlink(path);
+    path_of(state, "", path, sizeof path);
+    assert_int_equal(rb_npy_read(path, &data, &nd, d, err, sizeof err), -1);
+    assert_non_null(strstr(err, "a directory"));
+}
+
 static void test_write_errors(void **state)
 {
     char path[256], err[256];
@@ -791,6 +848,9 @@ int main(void)
         cmocka_unit_test(test_reject_missing_file),
         cmocka_unit_test(test_read_shape_mismatch),
         cmocka_unit_test(test_write_errors),
+        cmocka_unit_test(test_read_header_only),
+        cmocka_unit_test(test_read_into),
+        cmocka_unit_test(test_reject_non_regular_files),
         cmocka_unit_test(test_err_buffer_limits),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

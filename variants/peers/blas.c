@@ -51,6 +51,7 @@
 /* OpenBLAS extensions; declared here in case cblas.h is another vendor's.
  * openblas_setaffinity's index n-1 is the caller, 0..n-2 its workers. */
 void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 int openblas_setaffinity(int thread_idx, size_t cpusetsize, cpu_set_t *cpu_set);
 
@@ -164,6 +165,15 @@ static float *falloc(size_t n, int *ok)
 
 static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
 {
+    /* OpenBLAS silently caps the team at its build's limit (64 on Debian):
+     * a run labelled with more threads than ran would be a false result. */
+    openblas_set_num_threads(p->threads);
+    const int got = openblas_get_num_threads();
+    if (got != p->threads) {
+        snprintf(err, errlen, "OpenBLAS runs at most %d threads (its build limit), not the %d asked for", got,
+                 p->threads);
+        return NULL;
+    }
     blas_plan *q = calloc(1, sizeof *q);
     if (!q) {
         snprintf(err, errlen, "out of memory");
