@@ -85,13 +85,13 @@ static void add_named(rb_sweep_grid *g, rb_sweep_block *b, const char *name)
  * give skipped rows) and `best`. */
 static void parse_variants(rb_sweep_grid *g, rb_sweep_block *b, const char *s)
 {
-    char buf[1024];
-    if (strlen(s) >= sizeof buf) rb_die("--variants: list too long");
-    strcpy(buf, s);
+    char buf[1024], *items[256];
+    const int n = rb_split_list(s, "--variants", buf, sizeof buf, items, 256);
     b->nv = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (int i = 0; i < n; i++) {
+        const char *tok = items[i];
         if (strcmp(tok, "all") == 0) {
-            for (int i = 0; i < rb_variant_count(); i++) add_variant(b, rb_variant_at(i));
+            for (int k = 0; k < rb_variant_count(); k++) add_variant(b, rb_variant_at(k));
         } else if (strcmp(tok, "best") == 0) {
             add_best(g, b, 1);
         } else {
@@ -108,14 +108,13 @@ static void parse_variants(rb_sweep_grid *g, rb_sweep_block *b, const char *s)
 static unsigned parse_passes(const char *s)
 {
     if (strcmp(s, "all") == 0) return (1u << RB_NPASSES) - 1;
-    char buf[256];
-    if (strlen(s) >= sizeof buf) rb_die("--passes: list too long");
-    strcpy(buf, s);
+    char buf[256], *items[64];
+    const int n = rb_split_list(s, "--passes", buf, sizeof buf, items, 64);
     unsigned m = 0;
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (int i = 0; i < n; i++) {
         rb_pass p;
-        if (rb_pass_parse(tok, &p) != 0)
-            rb_die("sweep: unknown pass '%s' (passes: infer train bwd fwdbwd, or all)", tok);
+        if (rb_pass_parse(items[i], &p) != 0)
+            rb_die("sweep: unknown pass '%s' (passes: infer train bwd fwdbwd, or all)", items[i]);
         m |= 1u << p;
     }
     if (!m) rb_die("--passes: empty list");
