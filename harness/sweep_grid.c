@@ -333,7 +333,7 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
                 for (int iv = 0; iv < b->nv; iv++)
                 for (int ik = 0; ik < b->nthr; ik++) {
                     const rb_variant *v = b->v[iv];
-                    rb_sweep_point pt;
+                    rb_sweep_point pt = {0}; /* grid_b = grid_s = 0: the cost model */
                     pt.v = v;
                     pt.pass = (rb_pass)p;
                     pt.p.s.cell = (rb_cell)c;

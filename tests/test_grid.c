@@ -133,6 +133,36 @@ static void test_verbose_says_the_grid(void **state)
     assert_non_null(strstr(err, "chosen by the cost model"));
 }
 
+/* A sweep runs omp_grid points on the model's grid unless --grid says
+ * otherwise (a point once carried an uninitialised grid and ended in
+ * "error: grid 22032x7417600"). */
+static void test_sweep_runs_grid_points(void **state)
+{
+    (void)state;
+    const char *v = runnable_grid_variant();
+    if (!v) skip();
+    char dir[] = "/tmp/rnnbench-test-grid-XXXXXX", args[512], err[4096], path[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(args, sizeof args, "sweep --variants %s --cells lstm --T 2 --N 3 --H 5 --threads 1,2 --reps 1 "
+                                "--out %s/s", v, dir);
+    assert_int_equal(rb_cli_run(args, "/dev/null", err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/s/results.csv", dir);
+    char *csv = rb_cli_slurp(path);
+    assert_non_null(csv);
+    int rows = 0;
+    for (const char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        rows++;
+        const char *end = strchr(l + 1, '\n');
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s", (int)(end ? end - l - 1 : (long)strlen(l + 1)), l + 1);
+        if (!strstr(line, ",ok,")) fail_msg("not ok: %s", line);
+    }
+    assert_int_equal(rows, 2);
+    free(csv);
+    snprintf(args, sizeof args, "rm -rf '%s'", dir);
+    assert_int_equal(system(args), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_clear_cases),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_verbose_says_the_grid),
+        cmocka_unit_test(test_sweep_runs_grid_points),
     };
     return cmocka_run_group_tests_name("grid", tests, NULL, NULL);
 }
