@@ -103,6 +103,7 @@ else
     root=$(mktemp -d /var/tmp/rnnbench-fresh.XXXXXX)
 fi
 root=$(cd "$root" && pwd)
+chmod 755 "$root"   # mktemp's 0700 would lock nobody out of the chroot's /
 logs=$root.logs
 mkdir -p "$logs"
 
@@ -139,7 +140,8 @@ step() {
 
 # 1. debootstrap
 include=()
-if grep -rqs 'https://' /etc/apt/sources.list /etc/apt/sources.list.d/ || [[ $mirror == https://* ]]; then
+if cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+        grep -v '^[[:space:]]*#' | grep -q 'https://'; then
     include=(--include=ca-certificates)
 fi
 step "debootstrap --variant=minbase bookworm" debootstrap \
@@ -148,6 +150,7 @@ step "debootstrap --variant=minbase bookworm" debootstrap \
 
 # apt inside works the way it does here: the same sources, keyrings they
 # name, proxy and other Acquire settings; name resolution.
+rm -f "$root/etc/apt/sources.list"   # debootstrap's, replaced by this machine's
 cp -a /etc/apt/sources.list* "$root/etc/apt/" 2>/dev/null
 for k in $(grep -rhos 'Signed-By:[[:space:]]*/[^[:space:]]*\|signed-by=/[^] ]*' /etc/apt/sources.list /etc/apt/sources.list.d/ |
            sed 's/^[^/]*//' | sort -u); do

@@ -3,7 +3,7 @@
 # As root it installs the missing ones (apt-get update, then apt-get install,
 # non-interactively); otherwise it prints the exact apt-get line to run and
 # what each missing package would add, and exits 0: the build degrades,
-# never breaks (README.md, "Dependencies").
+# never breaks (README.md, "Two commands").
 #   --for bench   what `make bench` uses: the build, the peers, hwloc,
 #                 Google Benchmark, gnuplot (not cmocka or the NEON tools)
 #   --for check   what `make check` uses: everything
