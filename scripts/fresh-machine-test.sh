@@ -235,10 +235,10 @@ tally=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/check.log" 2>/dev/null | 
 if [ $check_rc != 0 ] || ! grep -qE '^[0-9]+ passed, 0 failed' <<<"$tally"; then
     problems+=("make check: exit $check_rc, tally '${tally:-none}'")
 fi
-installed=$(grep -h 'install-deps: installed' "$logs/bench.log" "$logs/check.log" 2>/dev/null | sed 's/^install-deps: //' | tr '\n' ';')
+installed=$(grep -h 'install-deps: installed' "$logs/bench.log" "$logs/check.log" 2>/dev/null | sed 's/^install-deps: //' | paste -sd ';' | sed 's/;/; /g')
 
 times=""
-for i in "${!step_names[@]}"; do times+="${step_names[$i]} ${step_secs[$i]} s; "; done
+for i in "${!step_names[@]}"; do times+="${step_names[$i]}: ${step_secs[$i]} s; "; done
 echo
 say "== summary =="
 echo "  root fs:  Debian bookworm minbase from $mirror; clone at ${commit:0:12}"
