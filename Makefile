@@ -1,5 +1,7 @@
-# rnnbench. `make` builds build/rnnbench; `make check` runs the tests;
-# `make bench` checks agreement and then benchmarks. See README.md.
+# rnnbench. `make` builds build/rnnbench (and build/rnnbench_gbench when
+# Google Benchmark is installed); `make check` runs the tests; `make bench`
+# checks agreement and then benchmarks. Both first install what is missing
+# (as root; otherwise they print the apt-get line). See README.md.
 #
 # Every .c under kernels/, variants/ and harness/ is built: adding a file is
 # enough. ISA flags go only on files under a directory named after the ISA
@@ -57,11 +59,14 @@ ifeq ($(CROSS),1)
   HAVE_DNNL :=
   HAVE_BLAS :=
   HAVE_CMOCKA :=
+  HAVE_GBENCH :=
 else
   HAVE_HWLOC := $(shell $(PKG_CONFIG) --exists hwloc 2>/dev/null && echo 1)
   HAVE_DNNL := $(call have_header,oneapi/dnnl/dnnl.h,-ldnnl)
   HAVE_BLAS := $(call have_header,cblas.h,-lopenblas)
   HAVE_CMOCKA := $(shell $(PKG_CONFIG) --exists cmocka 2>/dev/null && echo 1)
+  HAVE_GBENCH := $(shell printf '\043include <benchmark/benchmark.h>\nint main(){return 0;}\n' | \
+                   $(CXX) -x c++ - -o /dev/null -lbenchmark -lpthread >/dev/null 2>&1 && echo 1)
 endif
 
 OPTIONAL_OFF :=
@@ -108,6 +113,8 @@ BIN := $(BUILD)/rnnbench
 
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SH := $(sort $(wildcard tests/test_*.sh))
+GBENCH := $(BUILD)/rnnbench_gbench
 
 ifeq ($(V),1)
   Q :=
@@ -115,10 +122,22 @@ else
   Q := @
 endif
 
-.PHONY: all check test-bin neon-check bench gbench plots compare gradplots clean deps help
-all: $(BIN)
+.PHONY: all check test-bin neon-check bench gbench plots compare gradplots clean deps help FORCE
+all: $(BIN) $(if $(HAVE_GBENCH),$(GBENCH))
 
-$(BUILD)/obj/%.o: %.c
+# What was detected, as one line in $(CONFIG): every object depends on it,
+# and it is rewritten only when the line changes, so installing or removing
+# an optional dependency rebuilds the objects (and then the library, the
+# binaries and the tests) with the new options, and an unchanged set
+# rebuilds nothing.
+CONFIG := $(BUILD)/config.stamp
+CONFIG_LINE := $(strip $(filter -DRB_HAVE_%,$(CPPFLAGS_ALL)) $(filter -l%,$(LDLIBS_ALL)))
+$(CONFIG): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CONFIG_LINE)' | cmp -s - $@ || { echo '$(CONFIG_LINE)' > $@; \
+	    [ "$(V)" = 1 ] || echo "  CONFIG $(CONFIG_LINE)"; }
+
+$(BUILD)/obj/%.o: %.c $(CONFIG)
 	@mkdir -p $(dir $@)
 	@[ "$(V)" = 1 ] || echo "  CC  $<"
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(call isa_flags,$<) -c $< -o $@
@@ -139,14 +158,34 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(BIN)
 
 test-bin: $(TEST_BIN)
 
+# ---- make bench, make check: first what they need ----
+# On a fresh machine these two are all a newcomer types. They first run
+# scripts/install-deps.sh: as root it apt-get installs what is missing, for
+# anyone else it prints the apt-get line and the build goes on without.
+# Then make runs again: the optional dependencies are detected when the
+# Makefile is read, so only a new make sees what was just installed.
+# DEPS=no skips the first step (the inner make, and every make under it,
+# runs with it).
+DEPS ?= auto
+ifeq ($(DEPS)$(CROSS),auto0)
+bench check:
+	@bash scripts/install-deps.sh --for $@ || echo "make $@: could not install everything (see above); going on with what is installed"
+	@$(MAKE) --no-print-directory DEPS=no $@
+else ifeq ($(CROSS),1)
 check:
-ifeq ($(CROSS),1)
 	$(MAKE) --no-print-directory ARCH=aarch64 $(BIN)
 	$(RUNNER) $(BIN) check --quick
 else
-	@[ "$(HAVE_CMOCKA)" = 1 ] || { echo "make check needs cmocka: run scripts/install-deps.sh (apt-get install libcmocka-dev)"; exit 1; }
+# Without cmocka the tests cannot be built: one message, exit 1 (a check
+# that ran nothing must not pass).
+check:
+	@[ "$(HAVE_CMOCKA)" = 1 ] || { echo "make check: cannot build the tests: cmocka not found (pkg-config cmocka)."; \
+	    echo "  as root: apt-get install -y libcmocka-dev pkg-config   (or run make check as root: it installs them)"; exit 1; }
 	$(MAKE) --no-print-directory test-bin
-	@bash tests/run-tests.sh "$(BUILD)" $(TEST_BIN)
+	@RB_BIN="$(abspath $(BIN))" bash tests/run-tests.sh "$(BUILD)" $(TEST_BIN) $(TEST_SH)
+
+bench: all
+	@bash scripts/bench.sh "$(BIN)"
 endif
 
 # The NEON variants, built with the aarch64 cross compiler and checked under
@@ -154,14 +193,9 @@ endif
 neon-check:
 	$(MAKE) --no-print-directory ARCH=aarch64 SANITIZE=0 check
 
-bench: $(BIN)
-	@bash scripts/bench.sh "$(BIN)"
-
-# Google Benchmark wrapper (C++), built only when libbenchmark-dev is found.
-HAVE_GBENCH := $(if $(filter 1,$(CROSS)),,$(shell printf '\043include <benchmark/benchmark.h>\nint main(){return 0;}\n' | \
-                 $(CXX) -x c++ - -o /dev/null -lbenchmark -lpthread >/dev/null 2>&1 && echo 1))
-GBENCH := $(BUILD)/rnnbench_gbench
-$(GBENCH): harness/gbench.cc $(LIB)
+# Google Benchmark wrapper (C++), built only when libbenchmark-dev is found
+# (plain `make` builds it then).
+$(GBENCH): harness/gbench.cc $(LIB) $(CONFIG)
 	@[ "$(HAVE_GBENCH)" = 1 ] || { echo "gbench needs Google Benchmark: apt-get install libbenchmark-dev g++"; exit 1; }
 	$(Q)$(CXX) -std=c++17 $(OPT) -g -Wall -Wextra -fopenmp $(filter -D_GNU_SOURCE -DRB_HAVE_%,$(CPPFLAGS_ALL)) $< $(LIB) -o $@ \
 	    -lbenchmark -lpthread $(LDLIBS_ALL)
@@ -186,6 +220,6 @@ clean:
 	rm -rf build build-san build-aarch64
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,14p' Makefile
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -6,6 +6,8 @@
 #      with the double reference: a fast wrong answer is not a result;
 #   3. `BIN sweep --preset quick` into a new results/<host>-<date>/;
 #   4. `make plots RESULTS=DIR` when gnuplot is installed (else say how);
+#      plots that fail make the bench exit 1 at the end, after the table
+#      (the results themselves are complete);
 #   5. where everything is, and a short table from results.csv: per cell and
 #      pass, at the largest quick shape and the most threads, the best of
 #      our variants against the library peers onednn and blas.
@@ -75,11 +77,14 @@ csv=$dir/results.csv
 # ---- 4. plots ----
 hr
 plots="(none)"
+plots_failed=0
 if [ $have_gnuplot = 1 ]; then
     if make --no-print-directory -C "$root" plots RESULTS="$(cd "$dir" && pwd)"; then
         plots="$dir/*.png, $dir/*.pdf"
     else
-        say "bench: WARNING: make plots failed (see above); the results themselves are complete"
+        say "bench: make plots FAILED (see above); the results themselves are complete"
+        plots="FAILED (make plots RESULTS=$dir says why)"
+        plots_failed=1
     fi
 else
     say "bench: gnuplot not found: no plots. Install it (apt-get install gnuplot-nox), then:"
@@ -137,3 +142,7 @@ END {
     print "GFLOP/s: benchdnn GEMM count (meta.json flop_counts), median of the reps; I = H."
 }' "$csv" "$csv"
 hr
+if [ $plots_failed = 1 ]; then
+    say "bench: FAILED to draw the plots (see above); the results are in $csv"
+    exit 1
+fi

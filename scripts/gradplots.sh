@@ -13,7 +13,9 @@
 # Environment: GRADNORM_VARIANT (default naive), GRADNORM_SEEDS (default 5),
 # GRADNORM_CLIP (default 1); GRADNORM_REUSE=1 redraws from the CSVs already
 # in OUTDIR instead of running gradnorm again.
-set -euo pipefail
+# Every failure says what failed on stderr and exits non-zero.
+set -eEuo pipefail
+trap 'echo "gradplots: FAILED (exit $?): $BASH_COMMAND (scripts/gradplots.sh line $LINENO)" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-}
 out=${2:-results/gradnorm}
@@ -32,7 +34,7 @@ fi
 variant=${GRADNORM_VARIANT:-naive}
 seeds=${GRADNORM_SEEDS:-5}
 clip=${GRADNORM_CLIP:-1}
-mkdir -p "$out"
+mkdir -p "$out" 2>/dev/null && [ -w "$out" ] || { echo "gradplots: cannot create or write $out" >&2; exit 1; }
 
 # The machine and the date, for the titles.
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -1)
@@ -48,7 +50,10 @@ col() { head -1 "$1" | tr ',' '\n' | grep -nx "$2" | cut -d: -f1; }
 run() { # OUTFILE ARGS...: one gradnorm run, its own line of progress
     local f=$1; shift
     local t0=$SECONDS
-    "$bin" gradnorm --variant "$variant" --seeds "$seeds" "$@" --out "$f"
+    if ! "$bin" gradnorm --variant "$variant" --seeds "$seeds" "$@" --out "$f"; then
+        echo "gradplots: $bin gradnorm $* --out $f failed (its message is above)" >&2
+        return 1
+    fi
     echo "gradplots: $f ($((SECONDS - t0)) s)"
 }
 
@@ -58,7 +63,7 @@ if [ "${GRADNORM_REUSE:-0}" = 1 ]; then
     done
     variant=$(awk -F, -v c="$(col "$out/gradnorm.csv" variant)" 'NR == 2 { print $c }' "$out/gradnorm.csv")
     clip=$(awk -F, -v c="$(col "$out/gradnorm_clip1.csv" clip)" 'NR == 2 { print $c }' "$out/gradnorm_clip1.csv")
-    [ -s "$out/gradnorm_machine.txt" ] && machine=$(cat "$out/gradnorm_machine.txt")
+    if [ -s "$out/gradnorm_machine.txt" ]; then machine=$(cat "$out/gradnorm_machine.txt"); fi
 else
 echo "gradplots: running gradnorm ($variant, $seeds seeds) into $out ..."
 # Two at a time: each run is one thread.

@@ -60,22 +60,30 @@ split_results() {
         printf "T=%d N=%d H=%d\n", maxT, maxN, maxH > (out "/shape_threads.txt")
     }' "$1"
     # Each curve sorted by x; speedup files need threads ascending.
-    for f in "$2"/*.dat; do [ -e "$f" ] && sort -g -o "$f" "$f"; done
+    # (if, not &&: a loop whose last test is false returns 1, and under
+    # set -e that stopped plots.sh without a word.)
+    for f in "$2"/*.dat; do
+        if [ -e "$f" ]; then sort -g -o "$f" "$f"; fi
+    done
     # Sort the name lists so figures are stable from run to run.
     for f in variants parallel_variants cells passes; do
         tr ' ' '\n' < "$2/$f.txt" | sed '/^$/d' | sort | tr '\n' ' ' > "$2/$f.tmp"; mv "$2/$f.tmp" "$2/$f.txt"
     done
     # Per panel, the curves that exist, as name:index where index is the
     # variant's place in variants.txt (its colour in every figure): a panel
-    # then plots only what was measured.
-    local i v prefix cell pass
+    # then plots only what was measured. A scaling curve (k_) needs its
+    # 1-thread point, the base of the speedup.
+    local i v f prefix cell pass
     for prefix in h peak t k; do
         for cell in $(cat "$2/cells.txt"); do
             for pass in $(cat "$2/passes.txt"); do
                 i=0
                 for v in $(cat "$2/variants.txt"); do
                     i=$((i + 1))
-                    [ -s "$2/${prefix}_${cell}_${pass}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
+                    f="$2/${prefix}_${cell}_${pass}_$v.dat"
+                    [ -s "$f" ] || continue
+                    if [ "$prefix" = k ] && [ "$(awk 'NR == 1 { print $1 + 0 }' "$f")" != 1 ]; then continue; fi
+                    printf '%s:%d ' "$v" "$i"
                 done > "$2/${prefix}_${cell}_${pass}.list"
             done
         done

@@ -3,13 +3,24 @@
 # results.csv and meta.json that `rnnbench sweep` wrote) into DIR, as PNG
 # and PDF. awk splits the CSV into one small table per curve under
 # DIR/plotdata/; the gnuplot scripts in scripts/gp/ draw them.
-set -euo pipefail
+#
+# Every failure says what failed on stderr and exits non-zero: 2 for a bad
+# argument or a directory without results, 1 for anything else (gnuplot
+# missing, nothing measured, the directory not writable, a gnuplot error).
+set -eEuo pipefail
+trap 'echo "plots: FAILED (exit $?): $BASH_COMMAND (scripts/plots.sh line $LINENO); no complete set of plots in ${dir:-?}" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:-}
-[ -n "$dir" ] || { echo "usage: make plots RESULTS=results/<host>-<date>" >&2; exit 2; }
-[ -f "$dir/results.csv" ] || { echo "plots: $dir/results.csv not found" >&2; exit 2; }
-command -v gnuplot >/dev/null || { echo "plots: gnuplot not found: apt-get install gnuplot-nox (no plots drawn)" >&2; exit 1; }
-gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo || { echo "plots: this gnuplot has no cairo terminals (install gnuplot-nox)" >&2; exit 1; }
+die() { echo "plots: $2" >&2; trap - ERR; exit "$1"; }
+[ -n "$dir" ] || die 2 "usage: make plots RESULTS=results/<host>-<date>"
+[ -d "$dir" ] || die 2 "$dir is not a directory"
+[ -s "$dir/results.csv" ] || die 2 "$dir/results.csv not found or empty: not a results directory of rnnbench sweep"
+command -v gnuplot >/dev/null || die 1 "gnuplot not found: apt-get install gnuplot-nox (no plots drawn)"
+gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo || die 1 "this gnuplot has no cairo terminals (install gnuplot-nox)"
+{ : >"$dir/.plots-write-test" && rm -f "$dir/.plots-write-test"; } 2>/dev/null || die 1 "cannot write into $dir (no plots drawn)"
+measured=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "status") s = i; next }
+                    s && $s == "ok" { n++ } END { print n + 0 }' "$dir/results.csv")
+[ "$measured" -gt 0 ] || die 1 "$dir/results.csv has no measured point (no row with status ok): nothing to draw"
 
 source "$here/lib-results.sh"
 read_meta "$dir"
@@ -24,13 +35,17 @@ passes=$(cat "$data/passes.txt")
 title="$META_HOST: $META_CPU, $META_DATE"
 common=(-e "data='$data'" -e "out='$dir'" -e "title='$title'" -e "variants='$vars'" -e "cells='$cells'"
         -e "passes='$passes'" -e "style='$here/gp/style.gp'")
-gp() { gnuplot "${common[@]}" "$@"; }
+gp() { # ... SCRIPT: one figure; a gnuplot error names the figure it stopped
+    gnuplot "${common[@]}" "$@" || die 1 "gnuplot failed on $(basename "${*: -1}") (its error is above); figures before it are in $dir"
+}
 
 gp -e "shape='$(cat "$data/shape_h.txt")'" "$here/gp/gflops_vs_h.gp"
 gp -e "shape='$(cat "$data/shape_peak.txt")'" "$here/gp/pct_peak.gp"
 gp -e "shape='$(cat "$data/shape_t.txt")'" "$here/gp/step_time.gp"
-[ -n "$pvars" ] && gp -e "pvariants='$pvars'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
+if [ -n "$pvars" ]; then
+    gp -e "pvariants='$pvars'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
+fi
 gp -e "peak=$META_PEAK_ALL" -e "peak_core=$META_PEAK_CORE" -e "bw=$META_BW" "$here/gp/roofline.gp"
 
 echo "plots: written to $dir:"
-ls "$dir"/*.png "$dir"/*.pdf 2>/dev/null | sed 's/^/  /'
+ls "$dir"/*.png "$dir"/*.pdf | sed 's/^/  /'

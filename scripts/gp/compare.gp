@@ -14,9 +14,13 @@ do for [fmt in "png pdf"] {
         set logscale x 2
         set yrange [0:*]
         if (c * v > 1) { unset key } else { set key }
-        plot for [m = 1:words(dirs)] \
-            sprintf("%s/h_%s_%s_%s.dat", word(dirs, m), word(cells, c), pass, word(variants, v)) \
-            using 1:2 title word(machines, m) lc rgb vcolor(m) pt (m % 7) + 1
+        # Only the machines that measured this curve (naive, for one, has
+        # no curve at the largest T and N of a quick sweep).
+        hfile(m) = sprintf("%s/h_%s_%s_%s.dat", word(dirs, m), word(cells, c), pass, word(variants, v))
+        ml = ""
+        do for [m = 1:words(dirs)] { if (system(sprintf("test -s '%s' && echo 1", hfile(m))) eq "1") { ml = ml." ".m } }
+        if (words(ml) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
+        plot for [w in ml] hfile(int(w)) using 1:2 title word(machines, int(w)) lc rgb vcolor(int(w)) pt (int(w) % 7) + 1 }
     } }
     unset multiplot
 }

@@ -15,7 +15,7 @@ do for [fmt in "png pdf"] {
         set yrange [0:100]
         if (p * c > 1) { unset key } else { set key }
         cl = curves("peak", word(cells, c), word(passes, p))
-        if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot 1/0 notitle; unset label 1 } else {
+        if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/peak_%s_%s_%s.dat", data, word(cells, c), word(passes, p), cname(w)) \
             using 1:2 title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }

@@ -21,11 +21,13 @@ do for [fmt in "png pdf"] {
         # Only the parallel variants measured in this panel.
         cl = ""
         do for [w in curves("k", word(cells, c), pass)] { if (strstrt(" ".pvariants." ", " ".cname(w)." ") > 0) { cl = cl." ".w } }
+        # (split_results lists only curves that start at 1 thread.)
+        if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/k_%s_%s_%s.dat", data, word(cells, c), pass, cname(w)) \
             using 1:(t1 = (column(1) == 1 ? column(2) : t1), row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
             title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
-            (row == 1 ? x : 1) title "ideal" dt 2 lc rgb "#888888" with lines
+            (row == 1 ? x : 1) title "ideal" dt 2 lc rgb "#888888" with lines }
     } }
     unset multiplot
 }

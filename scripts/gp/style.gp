@@ -16,5 +16,8 @@ vcolor(i) = word(palette_colors, (i - 1) % 12 + 1)
 cname(w) = w[1:strstrt(w, ":") - 1]
 cidx(w) = int(w[strstrt(w, ":") + 1:])
 curves(prefix, cell, pass) = system(sprintf("cat %s/%s_%s_%s.list 2>/dev/null", data, prefix, cell, pass))
+# A panel without curves says "no data" and plots 1/0 over fixed ranges
+# given in the plot command (temporary, valid under log scales): autoscaled,
+# an empty plot is a gnuplot error that would stop the whole figure.
 # begin_figure(name, width_in, height_in) is done by each script with:
 #   do for [fmt in "png pdf"] { set terminal ...; set output ... }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# test_plots.sh: make plots on the results directories a degraded machine
+# produces, and its failures. Prints cmocka's summary lines, so
+# tests/run-tests.sh counts these cases like those of the C tests.
+#   RB_BIN   the rnnbench binary (the Makefile passes the one under test;
+#            default build/rnnbench)
+#
+# The directories come from one tiny sweep, cut the way `make bench` on a
+# machine without oneDNN and OpenBLAS leaves them:
+#   - a fast variant at T 2 and 3, naive at T 2 only (the quick preset runs
+#     naive on small shapes only, and without the peers naive is the last
+#     variant of the list): the last variant has no curve at the largest
+#     shape. This stopped make plots with exit 1 and no message.
+#   - a parallel variant measured at 2 threads only: no 1-thread base for
+#     the speedup figure.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${RB_BIN:-$root/build/rnnbench}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnbench-test-plots.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+passed=0 failed=() skipped=()
+# case NAME FUNCTION: runs FUNCTION, which returns 0 (pass), 77 (skip, its
+# last line of output says why) or anything else (fail, it says why).
+case_() {
+    local name=$1 rc
+    echo "[ RUN      ] $name"
+    "$2" >"$tmp/$name.log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$tmp/$name.log"
+    case $rc in
+        0) echo "[       OK ] $name"; passed=$((passed + 1)) ;;
+        77) echo "[  SKIPPED ] $name"; skipped+=("$name") ;;
+        *) echo "[  FAILED  ] $name"; failed+=("$name") ;;
+    esac
+}
+fail() { echo "FAIL: $*"; return 1; }
+
+# The tiny sweep, once, and the two directories cut from it.
+gnuplot_ok=0
+command -v gnuplot >/dev/null 2>&1 && gnuplot_ok=1
+fast=$("$bin" list 2>/dev/null | awk '($1 == "avx2" || $1 == "neon") && $NF == "runnable" { print $1; exit }')
+make_dirs() {
+    [ -n "$fast" ] || { echo "no avx2 or neon variant runs on this CPU"; return 77; }
+    "$bin" sweep --cells lstm --variants "$fast,${fast}_omp_batch,naive" --T 2,3 --N 1 --H 4 \
+        --threads 2 --reps 1 --warmup 0 --out "$tmp/sweep" >"$tmp/sweep.log" 2>&1 ||
+        { cat "$tmp/sweep.log"; fail "the sweep failed"; return; }
+    local csv=$tmp/sweep/results.csv d
+    for d in nopeers nobase; do mkdir -p "$tmp/$d"; cp "$tmp/sweep/meta.json" "$tmp/$d/"; done
+    # The last variant of the sorted list loses its largest-T point.
+    local last
+    last=$(printf '%s\n' "$fast" naive | sort | tail -1)
+    awk -F, -v fast="$fast" -v last="$last" '
+        NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+        ($c["variant"] == fast || $c["variant"] == "naive") && !($c["variant"] == last && $c["T"] == 3)' \
+        "$csv" >"$tmp/nopeers/results.csv"
+    awk -F, -v v="${fast}_omp_batch" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+        $c["variant"] == v' "$csv" >"$tmp/nobase/results.csv"
+    [ "$(grep -c ',ok,' "$tmp/nopeers/results.csv")" = 3 ] || fail "expected 3 measured rows in nopeers"
+}
+
+# make plots RESULTS=DIR exits 0 and draws each of the named figures.
+plots_draw() { # DIR FIGURE...
+    local dir=$1 f rc; shift
+    [ $gnuplot_ok = 1 ] || { echo "gnuplot not installed"; return 77; }
+    [ -s "$dir/results.csv" ] || { echo "no results directory (the sweep was skipped)"; return 77; }
+    make --no-print-directory -C "$root" plots RESULTS="$dir"
+    rc=$?
+    [ $rc = 0 ] || { fail "make plots RESULTS=$dir exited $rc"; return; }
+    for f in "$@"; do
+        [ -s "$dir/$f.png" ] || { fail "$dir/$f.png was not drawn"; return; }
+        [ -s "$dir/$f.pdf" ] || { fail "$dir/$f.pdf was not drawn"; return; }
+    done
+    echo "drew $(ls "$dir"/*.png | wc -l) PNG"
+}
+test_plots_sweep_without_peers() {
+    plots_draw "$tmp/nopeers" gflops_vs_h pct_peak step_time roofline  # serial only: no scaling figure
+}
+test_plots_no_one_thread_base() {
+    plots_draw "$tmp/nobase" gflops_vs_h pct_peak step_time roofline scaling
+}
+
+# A failure is loud: non-zero exit, and a line on stderr naming the problem.
+fails_loudly() { # WANT_RC PATTERN DIR
+    local err rc
+    err=$(bash "$root/scripts/plots.sh" "$3" 2>&1 >/dev/null)
+    rc=$?
+    echo "exit $rc, stderr: $err"
+    [ $rc = "$1" ] || { fail "exit $rc, wanted $1"; return; }
+    grep -q "^plots: .*$2" <<<"$err" || fail "stderr does not say '$2'"
+}
+test_plots_empty_dir_fails_loudly() {
+    mkdir -p "$tmp/empty"
+    fails_loudly 2 "results.csv not found" "$tmp/empty"
+}
+test_plots_nothing_measured_fails_loudly() {
+    [ $gnuplot_ok = 1 ] || { echo "gnuplot not installed"; return 77; }
+    mkdir -p "$tmp/header_only"
+    echo "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms,stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,status,binding" \
+        >"$tmp/header_only/results.csv"
+    fails_loudly 1 "no measured point" "$tmp/header_only"
+}
+
+echo "[==========] Running 5 test(s)."
+case_ make_results_dirs make_dirs
+case_ plots_sweep_without_peers test_plots_sweep_without_peers
+case_ plots_no_one_thread_base test_plots_no_one_thread_base
+case_ plots_empty_dir_fails_loudly test_plots_empty_dir_fails_loudly
+case_ plots_nothing_measured_fails_loudly test_plots_nothing_measured_fails_loudly
+echo "[==========] 5 test(s) run."
+echo "[  PASSED  ] $passed test(s)."
+if [ ${#skipped[@]} -gt 0 ]; then
+    echo "[  SKIPPED ] ${#skipped[@]} test(s), listed below:"
+    printf '[  SKIPPED ] %s\n' "${skipped[@]}"
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
+    printf '[  FAILED  ] %s\n' "${failed[@]}"
+    exit 1
+fi
+exit 0
