@@ -580,12 +580,4 @@ static void onednn_describe(const void *plan, char *buf, size_t n)
              v->major, v->minor, v->patch, v->hash, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
 }
 
-const rb_variant_ops rb_ops_onednn = {
-    .describe = onednn_describe,
-    .plan_create = onednn_plan_create,
-    .plan_destroy = onednn_plan_destroy,
-    .workspace_bytes = onednn_workspace_bytes,
-    .set_params = onednn_set_params,
-    .forward = onednn_forward,
-    .backward = onednn_backward,
-};
+RB_DEFINE_VARIANT_OPS(onednn);
