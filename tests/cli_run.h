@@ -51,6 +51,22 @@ static int rb_cli_run(const char *args, const char *out_path, char *err, size_t 
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* A cmocka setup's fresh directory: dir[len] made from template (its
+ * name ends in XXXXXX). 0, or -1 when mkdtemp fails. */
+__attribute__((unused)) static int rb_cli_tmpdir_make(char *dir, size_t len, const char *template)
+{
+    snprintf(dir, len, "%s", template);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* rm -rf dir: 0, or -1 when it fails. */
+__attribute__((unused)) static int rb_cli_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Bad input: exit 2, one line "rnnbench: ..." that contains `word`. */
 __attribute__((unused)) static void rb_cli_expect_error(const char *args, const char *word)
 {

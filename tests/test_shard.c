@@ -228,16 +228,13 @@ static void test_bad_shard(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-shard-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return rb_cli_tmpdir_make(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-shard-XXXXXX");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rb_cli_tmpdir_remove(tmpdir);
 }
 
 int main(void)
