@@ -748,22 +748,32 @@ static FILE *open_regular(const char *path, char *err, size_t errlen)
     return f;
 }
 
+/* path opened as open_regular does and its header read into h, n and
+ * shape: the stream at the first data byte, or NULL with err written. */
+static FILE *open_head(const char *path, npy_header *h, size_t *n, char *shape, size_t shapelen, char *err,
+                       size_t errlen)
+{
+    FILE *f = open_regular(path, err, errlen);
+    if (f && read_head(f, path, h, n, shape, shapelen, err, errlen) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    return f;
+}
+
 int rb_npy_read_header(const char *path, int *ndim, size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
 {
     if (!path || !ndim || !dims) {
         set_err(err, errlen, "rb_npy_read_header: NULL argument");
         return -1;
     }
-    FILE *f = open_regular(path, err, errlen);
-    if (!f)
-        return -1;
     npy_header h;
     size_t n;
     char shape[RB_NPY_MAXDIM * 24 + 4];
-    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
-    fclose(f);
-    if (rc != 0)
+    FILE *f = open_head(path, &h, &n, shape, sizeof shape, err, errlen);
+    if (!f)
         return -1;
+    fclose(f);
     *ndim = h.ndim;
     for (int i = 0; i < h.ndim; i++)
         dims[i] = h.dims[i];
@@ -786,21 +796,19 @@ int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims,
         set_err(err, errlen, "%s: rb_npy_read_into: bad arguments", path ? path : "(null)");
         return -1;
     }
-    FILE *f = open_regular(path, err, errlen);
-    if (!f)
-        return -1;
     npy_header h;
     size_t n;
     char shape[RB_NPY_MAXDIM * 24 + 4];
-    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
-    int same = rc == 0 && h.ndim == ndim;
+    FILE *f = open_head(path, &h, &n, shape, sizeof shape, err, errlen);
+    if (!f)
+        return -1;
+    int same = h.ndim == ndim;
     for (int i = 0; same && i < ndim; i++)
         same = h.dims[i] == dims[i];
-    if (rc == 0 && !same) {
+    int rc = -1;
+    if (!same)
         shape_mismatch(path, h.ndim, h.dims, ndim, dims, err, errlen);
-        rc = -1;
-    }
-    if (rc == 0)
+    else
         rc = read_data(f, path, dst, n, shape, err, errlen);
     fclose(f);
     return rc;
