@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/files.h"
+
 #ifndef RB_BIN
 #error "RB_BIN must name the rnnbench binary"
 #endif
@@ -21,17 +23,7 @@
 /* The whole file as a NUL-terminated malloc'ed string, or NULL. */
 static char *rb_cli_slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    return buf;
+    return rb_read_file(path, NULL);
 }
 
 /* Runs `RB_BIN args` with stdout to out_path (NULL: discarded) and stderr
@@ -66,6 +58,20 @@ __attribute__((unused)) static int rb_cli_tmpdir_remove(const char *dir)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
+
+/* The group fixtures `setup` and `teardown` of a test file whose tests
+ * share one fresh directory, dir (a char array), made from template. */
+#define RB_CLI_TMPDIR_FIXTURES(dir, template)                        \
+    static int setup(void **state)                                   \
+    {                                                                \
+        (void)state;                                                 \
+        return rb_cli_tmpdir_make(dir, sizeof dir, template);        \
+    }                                                                \
+    static int teardown(void **state)                                \
+    {                                                                \
+        (void)state;                                                 \
+        return rb_cli_tmpdir_remove(dir);                            \
+    }
 
 /* Bad input: exit 2, one line "rnnbench: ..." that contains `word`. */
 __attribute__((unused)) static void rb_cli_expect_error(const char *args, const char *word)

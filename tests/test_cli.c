@@ -472,17 +472,7 @@ static void test_help_everywhere(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_make(tmpdir, sizeof tmpdir, "/tmp/rnnbench-cli-XXXXXX");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_remove(tmpdir);
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-cli-XXXXXX")
 
 int main(void)
 {

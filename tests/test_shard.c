@@ -225,17 +225,7 @@ static void test_bad_shard(void **state)
     rb_cli_expect_error(args, "--resume");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_make(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-shard-XXXXXX");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_remove(tmpdir);
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-test-shard-XXXXXX")
 
 int main(void)
 {

@@ -683,17 +683,7 @@ static void test_dry_run(void **state)
     free(out);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_make(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-sweep-XXXXXX");
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return rb_cli_tmpdir_remove(tmpdir);
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-test-sweep-XXXXXX")
 
 int main(void)
 {
