@@ -26,14 +26,20 @@ static char *rb_cli_slurp(const char *path)
     return rb_read_file(path, NULL);
 }
 
+/* Makes path (a template ending in XXXXXX) the name of a fresh empty file. */
+static void rb_cli_tmpfile(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
 /* Runs `RB_BIN args` with stdout to out_path (NULL: discarded) and stderr
  * into err. Returns the exit status, or 128 + the signal that ended it. */
 static int rb_cli_run(const char *args, const char *out_path, char *err, size_t errlen)
 {
     char cmd[4096], errpath[] = "/tmp/rnnbench-test-errXXXXXX";
-    int fd = mkstemp(errpath);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(errpath);
     snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", RB_BIN, args, out_path ? out_path : "/dev/null", errpath);
     int st = system(cmd);
     char *e = rb_cli_slurp(errpath);

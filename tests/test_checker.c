@@ -175,9 +175,7 @@ static void test_modified_input_is_caught(void **state)
 static void rerun_first_failure(const char *perturb, const char *check_args)
 {
     char err[4096], out[] = "/tmp/rb_checker_outXXXXXX";
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     setenv(RB_CHECK_PERTURB_ENV, perturb, 1);
     int st = rb_cli_run(check_args, out, err, sizeof err);
     char *text = rb_cli_slurp(out);

@@ -183,9 +183,7 @@ static void test_clip_csv(void **state)
 {
     (void)state;
     char out[] = "/tmp/rb_gradnorm_csvXXXXXX", err[4096];
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     const double C = 1.0;
     assert_int_equal(rb_cli_run("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out, err,
                          sizeof err),
@@ -349,9 +347,7 @@ static void test_overflow_stays_visible(void **state)
 {
     (void)state;
     char out[] = "/tmp/rb_gradnorm_ovfXXXXXX", err[4096];
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     int st = rb_cli_run("gradnorm --cell rnn_relu --T 100 --rho 10 --seeds 1", out, err, sizeof err);
     print_message("exit %d, stderr: %s", st, err);
     assert_int_equal(st, 0);

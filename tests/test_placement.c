@@ -148,9 +148,7 @@ static void test_info_under_synthetic_topology(void **state)
     (void)state;
     if (rb_placement_plan_synthetic(&pl, "pack:1 core:1 pu:1", 0) != 0) skip();
     static char err[4096], path[] = "/tmp/rnnbench-placement-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(path);
     setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 l3:1 core:8 pu:2", 1);
     int st = rb_cli_run("info --no-measure", path, err, sizeof err);
     char *text = rb_cli_slurp(path);
