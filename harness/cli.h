@@ -43,6 +43,14 @@ int rb_split_list(const char *s, const char *what, char *buf, size_t cap, char *
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);
 
+/* The rows --T --N --I --H of an option table, with their defaults (strings),
+ * for rb_parse_shape_opts. */
+#define RB_SHAPE_OPTS(T, N, I, H)                  \
+    {"T", "T", "sequence length", T, 0},           \
+    {"N", "N", "batch", N, 0},                     \
+    {"I", "I", "input size", I, 0},                \
+    {"H", "H", "hidden size", H, 0}
+
 /* The options --T --N --I --H of a command (each must be in opts), parsed
  * strictly into s->T N I H in [1, RB_MAX_DIM]; given[i] is the value when
  * the option was on the command line, else 0 (NULL: not wanted). */

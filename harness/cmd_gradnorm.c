@@ -124,10 +124,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
     rb_opt opts[] = {
         {"cell", "C,..", "cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all", "all", 0},
         {"rho", "R,..", "spectral radii of the recurrent weights", "0.5,0.9,1.0,1.1,1.5,2.0,3.0", 0},
-        {"T", "T", "sequence length", "50", 0},
-        {"N", "N", "batch", "8", 0},
-        {"I", "I", "input size", "16", 0},
-        {"H", "H", "hidden size", "32", 0},
+        RB_SHAPE_OPTS("50", "8", "16", "32"),
         {"seeds", "S", "number of seeds (aggregated: geometric mean, min, max)", "5", 0},
         {"seed", "B", "first seed (seeds B, B+1, ...)", "1", 0},
         {"variant", "V", "whose BPTT is used (rnnbench list)", "naive", 0},

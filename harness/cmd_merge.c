@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 #include "json.h"
 #include "results_csv.h"
 #include "strset.h"
@@ -50,28 +51,6 @@ typedef struct {
     char *text;      /* the row as written (no newline); points into csv */
     char *key;       /* malloc'ed */
 } row;
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(buf, 2 * cap + 1);
-            if (!nb) free(buf);
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) rb_die("merge: out of memory reading %s", path);
-    buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
 
 /* The first member named key, depth first in document order. */
 static const rb_json *json_find(const rb_json *v, const char *key)
@@ -293,7 +272,7 @@ static void write_meta(const char *out, input *in, int nin, size_t npoints, int 
             char name[64], p[4200];
             snprintf(name, sizeof name, "meta-resume-%d.json", k);
             snprintf(p, sizeof p, "%s/%s", in[i].dir, name);
-            char *r = slurp(p, NULL);
+            char *r = rb_read_file(p, NULL);
             if (!r) break;
             fputs(n++ ? ",\n" : "\n", f);
             embed(f, in[i].dir, r, name);
@@ -303,19 +282,6 @@ static void write_meta(const char *out, input *in, int nin, size_t npoints, int 
     }
     fputs("\n]\n}\n", f);
     finish(f, tmp, path);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 int rb_cmd_merge(int argc, char **argv)
@@ -350,10 +316,10 @@ int rb_cmd_merge(int argc, char **argv)
         for (int j = 0; j < i; j++)
             if (strcmp(in[j].dir, in[i].dir) == 0) rb_die("merge: %s is given twice", in[i].dir);
         snprintf(p, sizeof p, "%s/results.csv", in[i].dir);
-        in[i].csv = slurp(p, NULL);
+        in[i].csv = rb_read_file(p, NULL);
         if (!in[i].csv) rb_die("merge: cannot read %s: %s (not a sweep directory?)", p, strerror(errno));
         snprintf(p, sizeof p, "%s/meta.json", in[i].dir);
-        in[i].meta = slurp(p, NULL);
+        in[i].meta = rb_read_file(p, NULL);
         if (!in[i].meta) rb_die("merge: cannot read %s: %s (not a sweep directory?)", p, strerror(errno));
         size_t before = nrows;
         read_rows(&in[i], i, i ? in[0].header : NULL, in[0].dir, &rows, &nrows, &cap);
@@ -367,7 +333,7 @@ int rb_cmd_merge(int argc, char **argv)
         }
     }
 
-    if (mkdir_p(out) != 0) rb_die("merge: cannot create %s: %s", out, strerror(errno));
+    if (rb_make_dirs(out) != 0) rb_die("merge: cannot create %s: %s", out, strerror(errno));
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/results.csv", out);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);

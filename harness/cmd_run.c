@@ -256,10 +256,7 @@ int rb_cmd_run(int argc, char **argv)
     rb_opt opts[] = {
         {"cell", "C", "rnn_tanh | rnn_relu | rnn_sigmoid | rnn_leaky | lstm | gru | gru_lbr", "lstm", 0},
         {"variant", "V", "an implementation (rnnbench list)", "naive", 0},
-        {"T", "T", "sequence length", "10", 0},
-        {"N", "N", "batch", "8", 0},
-        {"I", "I", "input size", "64", 0},
-        {"H", "H", "hidden size", "64", 0},
+        RB_SHAPE_OPTS("10", "8", "64", "64"),
         {"threads", "K", "OpenMP threads for parallel variants", "1", 0},
         {"pass", "P", "infer | train | bwd (after an untimed train) | fwdbwd", "infer", 0},
         {"reps", "R", "timed repetitions", "5", 0},

@@ -18,6 +18,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Length of the valid UTF-8 sequence at p (p < end), or 0: not one,
+ * overlong, beyond U+10FFFF, a surrogate, or cut short by end. Both the
+ * writer and the reader hold strings to it. */
+int rb_utf8_len(const unsigned char *p, const unsigned char *end);
+
 /* ---------------------------------------------------------------- write */
 
 /* s as a JSON string: quotes, backslashes and control characters escaped,

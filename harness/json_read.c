@@ -56,8 +56,7 @@ static int put(sbuf *b, const unsigned char *c, size_t n)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (p < end), or 0. */
-static int utf8_len(const unsigned char *p, const unsigned char *end)
+int rb_utf8_len(const unsigned char *p, const unsigned char *end)
 {
     int len;
     unsigned cp, min;
@@ -133,7 +132,7 @@ static char *parse_string(reader *r)
             goto bad;
         }
         if (c != '\\') {
-            int len = utf8_len(r->p, r->end);
+            int len = rb_utf8_len(r->p, r->end);
             if (!len) {
                 fail(r, "invalid UTF-8");
                 goto bad;

@@ -3,28 +3,9 @@
  * object writer that keeps the commas and the indentation right.
  */
 #include <math.h>
+#include <string.h>
 
 #include "json.h"
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static int utf8_len(const unsigned char *s)
-{
-    int len;
-    unsigned min, cp;
-
-    if (s[0] < 0x80) return 1;
-    if ((s[0] & 0xe0) == 0xc0) len = 2, cp = s[0] & 0x1fu, min = 0x80;
-    else if ((s[0] & 0xf0) == 0xe0) len = 3, cp = s[0] & 0x0fu, min = 0x800;
-    else if ((s[0] & 0xf8) == 0xf0) len = 4, cp = s[0] & 0x07u, min = 0x10000;
-    else return 0;
-    for (int i = 1; i < len; i++) { /* stops at the NUL: it is not 10xxxxxx */
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0; /* overlong, out of range, or a surrogate */
-    return len;
-}
 
 void rb_json_string(FILE *f, const char *s)
 {
@@ -32,7 +13,7 @@ void rb_json_string(FILE *f, const char *s)
         fputs("null", f);
         return;
     }
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     fputc('"', f);
     while (*p) {
         int len;
@@ -49,7 +30,7 @@ void rb_json_string(FILE *f, const char *s)
         if (*p < 0x20 || *p == 0x7f) {
             fprintf(f, "\\u%04x", *p);
             p++;
-        } else if ((len = utf8_len(p)) > 0) {
+        } else if ((len = rb_utf8_len(p, end)) > 0) {
             fwrite(p, 1, (size_t)len, f);
             p += len;
         } else {

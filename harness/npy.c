@@ -748,25 +748,41 @@ static FILE *open_regular(const char *path, char *err, size_t errlen)
     return f;
 }
 
+/* A file opened for reading, at its first data byte. */
+typedef struct {
+    FILE *f;
+    npy_header h;
+    size_t n;                             /* elements */
+    char shape[RB_NPY_MAXDIM * 24 + 4];   /* as the header writes it */
+} npy_open;
+
+/* path opened as open_regular does and its header read into o; 0, or -1
+ * with err written. */
+static int open_head(const char *path, npy_open *o, char *err, size_t errlen)
+{
+    o->f = open_regular(path, err, errlen);
+    if (!o->f)
+        return -1;
+    if (read_head(o->f, path, &o->h, &o->n, o->shape, sizeof o->shape, err, errlen) != 0) {
+        fclose(o->f);
+        return -1;
+    }
+    return 0;
+}
+
 int rb_npy_read_header(const char *path, int *ndim, size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen)
 {
     if (!path || !ndim || !dims) {
         set_err(err, errlen, "rb_npy_read_header: NULL argument");
         return -1;
     }
-    FILE *f = open_regular(path, err, errlen);
-    if (!f)
+    npy_open o;
+    if (open_head(path, &o, err, errlen) != 0)
         return -1;
-    npy_header h;
-    size_t n;
-    char shape[RB_NPY_MAXDIM * 24 + 4];
-    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
-    fclose(f);
-    if (rc != 0)
-        return -1;
-    *ndim = h.ndim;
-    for (int i = 0; i < h.ndim; i++)
-        dims[i] = h.dims[i];
+    fclose(o.f);
+    *ndim = o.h.ndim;
+    for (int i = 0; i < o.h.ndim; i++)
+        dims[i] = o.h.dims[i];
     return 0;
 }
 
@@ -786,23 +802,18 @@ int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims,
         set_err(err, errlen, "%s: rb_npy_read_into: bad arguments", path ? path : "(null)");
         return -1;
     }
-    FILE *f = open_regular(path, err, errlen);
-    if (!f)
+    npy_open o;
+    if (open_head(path, &o, err, errlen) != 0)
         return -1;
-    npy_header h;
-    size_t n;
-    char shape[RB_NPY_MAXDIM * 24 + 4];
-    int rc = read_head(f, path, &h, &n, shape, sizeof shape, err, errlen);
-    int same = rc == 0 && h.ndim == ndim;
+    int same = o.h.ndim == ndim;
     for (int i = 0; same && i < ndim; i++)
-        same = h.dims[i] == dims[i];
-    if (rc == 0 && !same) {
-        shape_mismatch(path, h.ndim, h.dims, ndim, dims, err, errlen);
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = read_data(f, path, dst, n, shape, err, errlen);
-    fclose(f);
+        same = o.h.dims[i] == dims[i];
+    int rc = -1;
+    if (!same)
+        shape_mismatch(path, o.h.ndim, o.h.dims, ndim, dims, err, errlen);
+    else
+        rc = read_data(o.f, path, dst, o.n, o.shape, err, errlen);
+    fclose(o.f);
     return rc;
 }
 

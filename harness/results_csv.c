@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 #include "provenance.h"
 
 /* ---------------------------------------------------------------- fields */
@@ -204,47 +205,13 @@ static int row_valid(char **f)
     return strcmp(st, "ok") == 0 || strncmp(st, "skipped: ", 9) == 0 || strncmp(st, "error: ", 7) == 0;
 }
 
-/* The whole file into *buf (malloc'ed, n bytes plus a NUL); -1 with
- * errno set when it cannot be read. */
-static int slurp(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nb = realloc(b, 2 * cap + 1);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b || bad) {
-        free(b);
-        errno = bad ? EIO : ENOMEM;
-        return -1;
-    }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return 0;
-}
-
 int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
                       size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
-    char *buf;
     size_t n;
-    if (slurp(path, &buf, &n) != 0) {
+    char *buf = rb_read_file(path, &n);
+    if (!buf) {
         if (errno != ENOENT) {
             snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
             return -1;

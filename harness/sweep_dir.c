@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 
 /* 1 when DIR/name exists. */
 static int has(const char *dir, const char *name)
@@ -39,20 +40,6 @@ void rb_sweep_dir_lock(const char *dir)
     /* fd stays open: the lock lives as long as this process. */
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return -1;
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* results/<host>-<stamp>, then -2, -3, ...: the first that mkdir creates.
  * mkdir fails on a directory that exists, so two sweeps started in the
  * same second cannot both take one name. */
@@ -66,7 +53,7 @@ static void fresh_dir(char *dir, size_t n, const char *hostname)
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    if (make_dirs("results") != 0) rb_die("sweep: cannot create results: %s", strerror(errno));
+    if (rb_make_dirs("results") != 0) rb_die("sweep: cannot create results: %s", strerror(errno));
     for (int k = 1; k < 1000; k++) {
         if (k == 1) snprintf(dir, n, "results/%s-%s", host, stamp);
         else snprintf(dir, n, "results/%s-%s-%d", host, stamp, k);
@@ -89,7 +76,7 @@ void rb_sweep_dir_new(char *dir, size_t n, const char *out, const char *hostname
         if (has(dir, "meta.json") || has(dir, "results.csv"))
             rb_die("sweep: %s already holds a sweep (resume it with --resume %s, or pick another --out)", dir, dir);
         if (locked) break;
-        if (make_dirs(dir) != 0) rb_die("sweep: cannot create %s: %s", dir, strerror(errno));
+        if (rb_make_dirs(dir) != 0) rb_die("sweep: cannot create %s: %s", dir, strerror(errno));
         rb_sweep_dir_lock(dir);
     }
 }

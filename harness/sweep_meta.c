@@ -11,6 +11,7 @@
 
 #include "affinity.h"
 #include "cli.h"
+#include "files.h"
 #include "json.h"
 #include "provenance.h"
 #include "results_csv.h"
@@ -100,43 +101,12 @@ void rb_sweep_meta_write(const char *path, const rb_sweep_meta *m)
     }
 }
 
-/* The whole file, or NULL (errno set). */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    for (size_t got; b && (got = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *nb = cap < ((size_t)1 << 30) ? realloc(b, 2 * cap) : NULL;
-            if (!nb) {
-                free(b);
-                b = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    if (b && ferror(f)) {
-        free(b);
-        b = NULL;
-        errno = EIO;
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 rb_saved_argv rb_sweep_meta_read_argv(const char *dir)
 {
     char path[4200], err[256];
     snprintf(path, sizeof path, "%s/meta.json", dir);
     size_t n;
-    char *text = slurp(path, &n);
+    char *text = rb_read_file(path, &n);
     if (!text) {
         if (errno == ENOENT) rb_die("sweep --resume: %s has no meta.json (not a sweep directory?)", dir);
         rb_die("sweep --resume: cannot read %s: %s", path, strerror(errno));

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../harness/files.h"
+
 #ifndef RB_BIN
 #error "RB_BIN must name the rnnbench binary"
 #endif
@@ -21,17 +23,15 @@
 /* The whole file as a NUL-terminated malloc'ed string, or NULL. */
 static char *rb_cli_slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    return buf;
+    return rb_read_file(path, NULL);
+}
+
+/* Makes path (a template ending in XXXXXX) the name of a fresh empty file. */
+static void rb_cli_tmpfile(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
 }
 
 /* Runs `RB_BIN args` with stdout to out_path (NULL: discarded) and stderr
@@ -39,9 +39,7 @@ static char *rb_cli_slurp(const char *path)
 static int rb_cli_run(const char *args, const char *out_path, char *err, size_t errlen)
 {
     char cmd[4096], errpath[] = "/tmp/rnnbench-test-errXXXXXX";
-    int fd = mkstemp(errpath);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(errpath);
     snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", RB_BIN, args, out_path ? out_path : "/dev/null", errpath);
     int st = system(cmd);
     char *e = rb_cli_slurp(errpath);
@@ -50,6 +48,36 @@ static int rb_cli_run(const char *args, const char *out_path, char *err, size_t 
     unlink(errpath);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+/* A cmocka setup's fresh directory: dir[len] made from template (its
+ * name ends in XXXXXX). 0, or -1 when mkdtemp fails. */
+__attribute__((unused)) static int rb_cli_tmpdir_make(char *dir, size_t len, const char *template)
+{
+    snprintf(dir, len, "%s", template);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* rm -rf dir: 0, or -1 when it fails. */
+__attribute__((unused)) static int rb_cli_tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The group fixtures `setup` and `teardown` of a test file whose tests
+ * share one fresh directory, dir (a char array), made from template. */
+#define RB_CLI_TMPDIR_FIXTURES(dir, template)                        \
+    static int setup(void **state)                                   \
+    {                                                                \
+        (void)state;                                                 \
+        return rb_cli_tmpdir_make(dir, sizeof dir, template);        \
+    }                                                                \
+    static int teardown(void **state)                                \
+    {                                                                \
+        (void)state;                                                 \
+        return rb_cli_tmpdir_remove(dir);                            \
+    }
 
 /* Bad input: exit 2, one line "rnnbench: ..." that contains `word`. */
 __attribute__((unused)) static void rb_cli_expect_error(const char *args, const char *word)

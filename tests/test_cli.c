@@ -161,15 +161,21 @@ static void test_bad_files(void **state)
     rb_cli_expect_error("run --load /nonexistent/dir", "x.npy");
 }
 
-static int count_files(const char *dir)
+/* The number a shell command prints. */
+static int shell_count(const char *cmd)
 {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "ls %s/*.npy | wc -l", dir);
     FILE *p = popen(cmd, "r");
     int n = -1;
     assert_int_equal(fscanf(p, "%d", &n), 1);
     pclose(p);
     return n;
+}
+
+static int count_files(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls %s/*.npy | wc -l", dir);
+    return shell_count(cmd);
 }
 
 static void test_save_and_load_round_trip(void **state)
@@ -394,11 +400,7 @@ static int count_matching(const char *dir, const char *glob)
 {
     char cmd[800];
     snprintf(cmd, sizeof cmd, "ls -A %s | grep -c -e '%s'", dir, glob);
-    FILE *p = popen(cmd, "r");
-    int n = -1;
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
+    return shell_count(cmd);
 }
 
 /* A save leaves a directory that describes one run: saving an infer pass
@@ -472,20 +474,7 @@ static void test_help_everywhere(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-cli-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-cli-XXXXXX")
 
 int main(void)
 {

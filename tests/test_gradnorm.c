@@ -76,29 +76,21 @@ static void bound_rho_k(rb_cell cell, double lip)
     }
 }
 
-static void test_tanh_bounded_by_rho_k(void **state)
+/* A cell and the Lipschitz constant of its activation, for bound_rho_k. */
+typedef struct {
+    rb_cell cell;
+    double lip;
+} bound_case;
+
+static void test_bounded_by_lip_rho_k(void **state)
 {
-    (void)state;
-    bound_rho_k(RB_RNN_TANH, 1.0);
+    const bound_case *c = *state;
+    bound_rho_k(c->cell, c->lip);
 }
 
-static void test_relu_bounded_by_rho_k(void **state)
-{
-    (void)state;
-    bound_rho_k(RB_RNN_RELU, 1.0);
-}
-
-static void test_sigmoid_bounded_by_quarter_rho_k(void **state)
-{
-    (void)state;
-    bound_rho_k(RB_RNN_SIGMOID, 0.25);
-}
-
-static void test_leaky_bounded_by_rho_k(void **state)
-{
-    (void)state;
-    bound_rho_k(RB_RNN_LEAKY, 1.0);
-}
+/* One cmocka test named test_name: bound_rho_k(cell, lip). */
+#define BOUND_TEST(test_name, cell, lip) \
+    {.name = test_name, .test_func = test_bounded_by_lip_rho_k, .initial_state = &(bound_case){cell, lip}}
 
 static void test_lstm_forget_bias(void **state)
 {
@@ -183,9 +175,7 @@ static void test_clip_csv(void **state)
 {
     (void)state;
     char out[] = "/tmp/rb_gradnorm_csvXXXXXX", err[4096];
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     const double C = 1.0;
     assert_int_equal(rb_cli_run("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out, err,
                          sizeof err),
@@ -349,9 +339,7 @@ static void test_overflow_stays_visible(void **state)
 {
     (void)state;
     char out[] = "/tmp/rb_gradnorm_ovfXXXXXX", err[4096];
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     int st = rb_cli_run("gradnorm --cell rnn_relu --T 100 --rho 10 --seeds 1", out, err, sizeof err);
     print_message("exit %d, stderr: %s", st, err);
     assert_int_equal(st, 0);
@@ -436,10 +424,10 @@ static void test_tiny_rho(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tanh_bounded_by_rho_k),
-        cmocka_unit_test(test_relu_bounded_by_rho_k),
-        cmocka_unit_test(test_sigmoid_bounded_by_quarter_rho_k),
-        cmocka_unit_test(test_leaky_bounded_by_rho_k),
+        BOUND_TEST("test_tanh_bounded_by_rho_k", RB_RNN_TANH, 1.0),
+        BOUND_TEST("test_relu_bounded_by_rho_k", RB_RNN_RELU, 1.0),
+        BOUND_TEST("test_sigmoid_bounded_by_quarter_rho_k", RB_RNN_SIGMOID, 0.25),
+        BOUND_TEST("test_leaky_bounded_by_rho_k", RB_RNN_LEAKY, 1.0),
         cmocka_unit_test(test_lstm_forget_bias),
         cmocka_unit_test(test_clip_library),
         cmocka_unit_test(test_clip_csv),

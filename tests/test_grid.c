@@ -159,8 +159,7 @@ static void test_sweep_runs_grid_points(void **state)
     }
     assert_int_equal(rows, 2);
     free(csv);
-    snprintf(args, sizeof args, "rm -rf '%s'", dir);
-    assert_int_equal(system(args), 0);
+    assert_int_equal(rb_cli_tmpdir_remove(dir), 0);
 }
 
 int main(void)

@@ -190,9 +190,7 @@ static void test_info_json_ends_with_newline(void **state)
 {
     (void)state;
     char out[] = "/tmp/rnnbench-test-json-XXXXXX", err[4096];
-    int fd = mkstemp(out);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(out);
     assert_int_equal(rb_cli_run("info --json --no-measure", out, err, sizeof err), 0);
     char *text = rb_cli_slurp(out);
     unlink(out);

@@ -83,8 +83,7 @@ static int run(const char *fmt, ...)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-merge-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (rb_cli_tmpdir_make(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-merge-XXXXXX") != 0) return -1;
     char args[1024], err[4096];
     for (int k = 1; k <= 2; k++) {
         snprintf(args, sizeof args, "sweep " GRID " --shard %d/2 --out %s/%c", k, tmpdir, "ab"[k - 1]);
@@ -99,9 +98,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return rb_cli_tmpdir_remove(tmpdir);
 }
 
 static void test_union(void **state)

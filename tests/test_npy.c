@@ -120,6 +120,15 @@ static size_t build(unsigned char *out, size_t cap, int major, int minor,
 
 static const float twelve[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
+/* twelve as a 3 x 4 file, name in the fixture's directory; its path in out. */
+static void write_twelve(void **state, const char *name, char *out, size_t len)
+{
+    char err[256];
+    const size_t d[] = {3, 4};
+    path_of(state, name, out, len);
+    assert_int_equal(rb_npy_write(out, twelve, 2, d, err, sizeof err), 0);
+}
+
 /* Writes the image, reads it, and requires a failure whose reason names the
  * file and contains word. */
 static void expect_reject(void **state, const char *name,
@@ -203,23 +212,36 @@ static void test_roundtrip_3d_with_dim_1(void **state)
     roundtrip(state, "r3b.npy", 3, ones);
 }
 
+/* The bytes of file name in the fixture's directory. */
+static unsigned char *slurp_named(void **state, const char *name, size_t *n)
+{
+    char path[256];
+    path_of(state, name, path, sizeof path);
+    return slurp(path, n);
+}
+
+/* A 128-byte header b: dict after the magic and length, spaces up to the
+ * closing '\n'. */
+static void expect_header_dict(const unsigned char *b, const char *dict)
+{
+    assert_memory_equal(b + 10, dict, strlen(dict));
+    for (size_t i = 10 + strlen(dict); i < 127; i++)
+        assert_int_equal(b[i], ' ');
+    assert_int_equal(b[127], '\n');
+}
+
 static void test_roundtrip_scalar_and_empty(void **state)
 {
     roundtrip(state, "r0.npy", 0, NULL);
     const size_t empty[] = {0, 3};
     roundtrip(state, "re.npy", 2, empty);
 
-    char path[256];
-    path_of(state, "r0.npy", path, sizeof path);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = slurp_named(state, "r0.npy", &n);
     const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (), }";
     /* as numpy: no growth spaces for a scalar, still padded to 128 */
     assert_int_equal(n, 128 + 4);
-    assert_memory_equal(b + 10, dict, strlen(dict));
-    for (size_t i = 10 + strlen(dict); i < 127; i++)
-        assert_int_equal(b[i], ' ');
-    assert_int_equal(b[127], '\n');
+    expect_header_dict(b, dict);
     free(b);
 }
 
@@ -262,19 +284,14 @@ static void test_header_matches_numpy(void **state)
 {
     const size_t d[] = {3, 4};
     roundtrip(state, "r2.npy", 2, d);
-    char path[256];
-    path_of(state, "r2.npy", path, sizeof path);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = slurp_named(state, "r2.npy", &n);
     assert_int_equal(n, 128 + 12 * 4);
     assert_memory_equal(b, "\x93NUMPY\x01\x00", 8);
     assert_int_equal(b[8] | b[9] << 8, 118);
     const char *dict =
         "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }";
-    assert_memory_equal(b + 10, dict, strlen(dict));
-    for (size_t i = 10 + strlen(dict); i < 127; i++)
-        assert_int_equal(b[i], ' ');
-    assert_int_equal(b[127], '\n');
+    expect_header_dict(b, dict);
     free(b);
 }
 
@@ -614,9 +631,7 @@ static void test_reject_truncated_and_trailing_data(void **state)
 static void test_reject_every_truncation(void **state)
 {
     char path[256], err[256];
-    const size_t d[] = {3, 4};
-    path_of(state, "full.npy", path, sizeof path);
-    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    write_twelve(state, "full.npy", path, sizeof path);
     size_t n;
     unsigned char *b = slurp(path, &n);
     for (size_t len = 0; len < n; len++) {
@@ -635,9 +650,7 @@ static void test_reject_every_truncation(void **state)
 static void test_mutations_never_crash(void **state)
 {
     char path[256], err[256];
-    const size_t d[] = {3, 4};
-    path_of(state, "mut.npy", path, sizeof path);
-    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    write_twelve(state, "mut.npy", path, sizeof path);
     size_t n;
     unsigned char *orig = slurp(path, &n);
     unsigned char *b = malloc(n + 8);
@@ -692,8 +705,7 @@ static void test_read_shape_mismatch(void **state)
 {
     char path[256], err[512], want[600];
     const size_t d[] = {3, 4};
-    path_of(state, "x.npy", path, sizeof path);
-    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    write_twelve(state, "x.npy", path, sizeof path);
 
     const size_t d35[] = {3, 5};
     float *got = (float *)&got;
@@ -722,9 +734,7 @@ static void test_read_shape_mismatch(void **state)
 static void test_read_header_only(void **state)
 {
     char path[256], err[512];
-    const size_t d[] = {3, 4};
-    path_of(state, "hdr.npy", path, sizeof path);
-    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    write_twelve(state, "hdr.npy", path, sizeof path);
     int nd = -1;
     size_t got[RB_NPY_MAXDIM] = {0};
     assert_int_equal(rb_npy_read_header(path, &nd, got, err, sizeof err), 0);
@@ -741,8 +751,7 @@ static void test_read_into(void **state)
 {
     char path[256], err[512];
     const size_t d[] = {3, 4}, d43[] = {4, 3};
-    path_of(state, "into.npy", path, sizeof path);
-    assert_int_equal(rb_npy_write(path, twelve, 2, d, err, sizeof err), 0);
+    write_twelve(state, "into.npy", path, sizeof path);
     float buf[13];
     buf[12] = 42.0f;
     assert_int_equal(rb_npy_read_into(path, buf, 2, d, err, sizeof err), 0);

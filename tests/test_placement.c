@@ -34,19 +34,34 @@ static void expect_places(const char *want)
     assert_string_equal(buf, want);
 }
 
+/* The plan's packages, cores, threads (total), and cores per NUMA node and
+ * per package. */
+static void expect_counts(int packages, int cores, int total, int node_cores, int package_cores)
+{
+    assert_int_equal(pl.packages, packages);
+    assert_int_equal(pl.cores, cores);
+    assert_int_equal(pl.total, total);
+    assert_int_equal(pl.node_cores, node_cores);
+    assert_int_equal(pl.package_cores, package_cores);
+}
+
+/* rb_threads_axis(cores, plan) is want[0..n-1]. */
+static void expect_axis(int cores, const rb_placement *plan, const int *want, int n)
+{
+    int axis[64];
+    assert_int_equal(rb_threads_axis(cores, plan, axis, 64), n);
+    assert_memory_equal(axis, want, n * sizeof *want);
+}
+
 /* 2 packages x 2 NUMA nodes x 8 cores x 2 PUs: one thread per core,
  * package 0's first node, its second node, then package 1. */
 static void test_two_packages_two_nodes(void **state)
 {
     (void)state;
     load("pack:2 numa:2 core:8 pu:2", 0);
-    assert_int_equal(pl.packages, 2);
+    expect_counts(2, 32, 32, 8, 16);
     assert_int_equal(pl.numa_nodes, 4);
-    assert_int_equal(pl.cores, 32);
     assert_int_equal(pl.pus, 64);
-    assert_int_equal(pl.total, 32);
-    assert_int_equal(pl.node_cores, 8);
-    assert_int_equal(pl.package_cores, 16);
     for (int i = 0; i < 32; i++) {
         assert_int_equal(pl.t[i].package, i / 16);
         assert_int_equal(pl.t[i].numa, i / 8);
@@ -70,20 +85,13 @@ static void test_one_package_64_cores(void **state)
 {
     (void)state;
     load("pack:1 core:64 pu:1", 0);
-    assert_int_equal(pl.packages, 1);
-    assert_int_equal(pl.cores, 64);
-    assert_int_equal(pl.total, 64);
-    assert_int_equal(pl.node_cores, 64);
-    assert_int_equal(pl.package_cores, 64);
+    expect_counts(1, 64, 64, 64, 64);
     for (int i = 0; i < 64; i++) {
         assert_int_equal(pl.t[i].pu, i);
         assert_int_equal(pl.t[i].package, 0);
     }
     expect_places("{0}:64:1");
-    int axis[64];
-    const int want[] = {1, 2, 4, 8, 16, 32, 64};
-    assert_int_equal(rb_threads_axis(64, &pl, axis, 64), 7);
-    assert_memory_equal(axis, want, sizeof want);
+    expect_axis(64, &pl, (const int[]){1, 2, 4, 8, 16, 32, 64}, 7);
 }
 
 /* OS numbers that alternate between the packages (cpu0 on package 0, cpu1
@@ -108,18 +116,11 @@ static void test_threads_axis(void **state)
     assert_int_equal(pl.node_cores, 4);
     assert_int_equal(pl.package_cores, 12);
     expect_places("{0}:24:1");
-    int axis[64];
-    const int want[] = {1, 2, 4, 8, 12, 16, 24};
-    assert_int_equal(rb_threads_axis(24, &pl, axis, 64), 7);
-    assert_memory_equal(axis, want, sizeof want);
+    expect_axis(24, &pl, (const int[]){1, 2, 4, 8, 12, 16, 24}, 7);
     /* Fewer usable cores than a node: the node and package are left out. */
-    const int two[] = {1, 2};
-    assert_int_equal(rb_threads_axis(2, &pl, axis, 64), 2);
-    assert_memory_equal(axis, two, sizeof two);
+    expect_axis(2, &pl, (const int[]){1, 2}, 2);
     /* No plan (no hwloc): powers of two and the cores. */
-    const int six[] = {1, 2, 4, 6};
-    assert_int_equal(rb_threads_axis(6, NULL, axis, 64), 4);
-    assert_memory_equal(axis, six, sizeof six);
+    expect_axis(6, NULL, (const int[]){1, 2, 4, 6}, 4);
 }
 
 /* This machine: every core once, in (package, NUMA node) order. */
@@ -148,9 +149,7 @@ static void test_info_under_synthetic_topology(void **state)
     (void)state;
     if (rb_placement_plan_synthetic(&pl, "pack:1 core:1 pu:1", 0) != 0) skip();
     static char err[4096], path[] = "/tmp/rnnbench-placement-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    rb_cli_tmpfile(path);
     setenv("HWLOC_SYNTHETIC", "pack:2 numa:1 l3:1 core:8 pu:2", 1);
     int st = rb_cli_run("info --no-measure", path, err, sizeof err);
     char *text = rb_cli_slurp(path);

@@ -225,20 +225,7 @@ static void test_bad_shard(void **state)
     rb_cli_expect_error(args, "--resume");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-shard-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-test-shard-XXXXXX")
 
 int main(void)
 {

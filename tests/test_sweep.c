@@ -334,6 +334,15 @@ static int resume(const char *dir, char *err, size_t errlen)
     return run(args, err, errlen);
 }
 
+/* results.csv of dir replaced by the n damaged bytes, then one resume,
+ * which must succeed; its stderr in err. */
+static void damage_and_resume(const char *dir, const char *bytes, size_t n, char *err, size_t errlen)
+{
+    write_bytes(dir, bytes, n);
+    int rc = resume(dir, err, errlen);
+    if (rc != 0) fail_msg("resume exit %d: %s", rc, err);
+}
+
 /* Issue 9, 3.1: the NUL block a crash leaves after the last row. Every
  * resume must repair it and none may duplicate a row. */
 static void test_nul_block_after_last_row(void **state)
@@ -370,9 +379,7 @@ static void test_nul_inside_row(void **state)
     memcpy(bytes, text, n);
     const char *row2 = line_at(text, 2);
     bytes[(row2 - text) + 10] = '\0';
-    write_bytes(dir, bytes, n);
-    int rc = resume(dir, err, sizeof err);
-    if (rc != 0) fail_msg("resume exit %d: %s", rc, err);
+    damage_and_resume(dir, bytes, n, err, sizeof err);
     assert_non_null(strstr(err, "1 damaged line"));
     assert_int_equal(csv_rows(dir), 4);
     char path[700];
@@ -405,9 +412,7 @@ static void test_garbage_and_duplicate_rows(void **state)
     for (int i = 0; i < RB_SWEEP_NCOLS; i++) fputs(i ? ",x" : "x", m); /* garbage */
     fputc('\n', m);
     fclose(m);
-    write_bytes(dir, bytes, n);
-    int rc = resume(dir, err, sizeof err);
-    if (rc != 0) fail_msg("resume exit %d: %s", rc, err);
+    damage_and_resume(dir, bytes, n, err, sizeof err);
     print_message("%s", err);
     assert_non_null(strstr(err, "1 damaged line"));
     assert_non_null(strstr(err, "1 duplicate row"));
@@ -683,20 +688,7 @@ static void test_dry_run(void **state)
     free(out);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/rnnbench-test-sweep-XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+RB_CLI_TMPDIR_FIXTURES(tmpdir, "/tmp/rnnbench-test-sweep-XXXXXX")
 
 int main(void)
 {

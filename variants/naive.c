@@ -53,12 +53,4 @@ static void naive_describe(const void *plan, char *buf, size_t n)
     snprintf(buf, n, "scalar reference loops (kernels/reference/ref_cell.inc, float), one thread");
 }
 
-const rb_variant_ops rb_ops_naive = {
-    .describe = naive_describe,
-    .plan_create = naive_plan_create,
-    .plan_destroy = naive_plan_destroy,
-    .workspace_bytes = naive_workspace_bytes,
-    .set_params = naive_set_params,
-    .forward = naive_forward,
-    .backward = naive_backward,
-};
+RB_DEFINE_VARIANT_OPS(naive);

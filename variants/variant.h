@@ -55,6 +55,21 @@ typedef struct rb_variant_ops {
     void (*describe)(const void *plan, char *buf, size_t n);
 } rb_variant_ops;
 
+/* `const rb_variant_ops rb_ops_<name>` of a variant whose functions are
+ * named <name>_plan_create, <name>_plan_destroy, <name>_workspace_bytes,
+ * <name>_set_params, <name>_forward, <name>_backward and <name>_describe
+ * (and no unavailable). */
+#define RB_DEFINE_VARIANT_OPS(name)                \
+    const rb_variant_ops rb_ops_##name = {         \
+        .plan_create = name##_plan_create,         \
+        .plan_destroy = name##_plan_destroy,       \
+        .workspace_bytes = name##_workspace_bytes, \
+        .set_params = name##_set_params,           \
+        .forward = name##_forward,                 \
+        .backward = name##_backward,               \
+        .describe = name##_describe,               \
+    }
+
 /* What a variant needs of the CPU. The library peers dispatch inside the
  * library, so they need nothing beyond the build. */
 typedef enum {

@@ -484,12 +484,4 @@ static void blas_describe(const void *plan, char *buf, size_t n)
              q->p.threads, q->p.threads == 1 ? "" : "s");
 }
 
-const rb_variant_ops rb_ops_blas = {
-    .describe = blas_describe,
-    .plan_create = blas_plan_create,
-    .plan_destroy = blas_plan_destroy,
-    .workspace_bytes = blas_workspace_bytes,
-    .set_params = blas_set_params,
-    .forward = blas_forward,
-    .backward = blas_backward,
-};
+RB_DEFINE_VARIANT_OPS(blas);

@@ -450,16 +450,15 @@ static void onednn_set_params(void *plan, const rb_tensors *t)
         for (int j = 0; j < H; j++) b[3 * H + j] = bh[2 * H + j];
 }
 
-static void onednn_forward(void *plan, rb_tensors *t, void *ws)
+/* What forward and backward both pass: x, h0, the weights in layout k
+ * (INF, TRN or BWD), the bias, y and hT, their handles set to t's
+ * tensors, as the first arguments of a. Returns their count. */
+static int forward_args(onednn_plan *q, rb_tensors *t, int k, dnnl_exec_arg_t *a)
 {
-    onednn_plan *q = plan;
-    const int k = ws ? TRN : INF;
-    omp_set_num_threads(q->p.threads);
     set(q->x, t->t[RB_X]);
     set(q->h0, t->t[RB_H0]);
     set(q->y, t->t[RB_Y]);
     set(q->hT, t->t[RB_HT]);
-    dnnl_exec_arg_t a[12];
     int n = 0;
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_LAYER, q->x};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_ITER, q->h0};
@@ -468,6 +467,16 @@ static void onednn_forward(void *plan, rb_tensors *t, void *ws)
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, q->bias};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_LAYER, q->y};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_ITER, q->hT};
+    return n;
+}
+
+static void onednn_forward(void *plan, rb_tensors *t, void *ws)
+{
+    onednn_plan *q = plan;
+    const int k = ws ? TRN : INF;
+    omp_set_num_threads(q->p.threads);
+    dnnl_exec_arg_t a[12];
+    int n = forward_args(q, t, k, a);
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, q->scratch[k]};
     if (rb_cell_has_c(q->p.s.cell)) {
         set(q->c0, t->t[RB_C0]);
@@ -489,10 +498,8 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
     const int H = s->H, G = q->G;
     omp_set_num_threads(q->p.threads);
 
-    set(q->x, t->t[RB_X]);
-    set(q->h0, t->t[RB_H0]);
-    set(q->y, t->t[RB_Y]);
-    set(q->hT, t->t[RB_HT]);
+    dnnl_exec_arg_t a[24];
+    int n = forward_args(q, t, BWD, a);
     set(q->dy, t->t[RB_DY]);
     set(q->dhT, t->t[RB_DHT]);
     set(q->dx, t->t[RB_DX]);
@@ -511,15 +518,6 @@ static void onednn_backward(void *plan, rb_tensors *t, const void *ws)
     RUN(dnnl_memory_get_memory_desc(q->dbias, &md));
     memset(handle(q->dbias), 0, dnnl_memory_desc_get_size(md));
 
-    dnnl_exec_arg_t a[24];
-    int n = 0;
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_LAYER, q->x};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC_ITER, q->h0};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS_LAYER, q->wl[BWD]};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS_ITER, q->wi[BWD]};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, q->bias};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_LAYER, q->y};
-    a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST_ITER, q->hT};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST_LAYER, q->dy};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST_ITER, q->dhT};
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, q->ws};
@@ -580,12 +578,4 @@ static void onednn_describe(const void *plan, char *buf, size_t n)
              v->major, v->minor, v->patch, v->hash, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other");
 }
 
-const rb_variant_ops rb_ops_onednn = {
-    .describe = onednn_describe,
-    .plan_create = onednn_plan_create,
-    .plan_destroy = onednn_plan_destroy,
-    .workspace_bytes = onednn_workspace_bytes,
-    .set_params = onednn_set_params,
-    .forward = onednn_forward,
-    .backward = onednn_backward,
-};
+RB_DEFINE_VARIANT_OPS(onednn);
