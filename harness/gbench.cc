@@ -153,7 +153,7 @@ void register_all(int cores)
                 const std::string name = std::string(rb_cell_name((rb_cell)c)) + "/" + rb_pass_name(pass) +
                                          "/" + v->name;
                 const rb_cell cell = (rb_cell)c;
-                const rb_problem one = {{cell, 1, 1, 1, 1}, 1};
+                const rb_problem one = {{cell, 1, 1, 1, 1}, 1, 0, 0};
                 if (const char *why = rb_variant_why_not(v, &one)) { // listed, never run
                     benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
                     continue;
