@@ -33,9 +33,9 @@ have() { # NAME PATTERN HOWTO
     if grep -q "$2" <<<"$libs"; then say "  $1: yes"
     else say "  $1: MISSING ($3)"; missing=1; fi
 }
-have "hwloc   (topology, binding report)" libhwloc "apt-get install libhwloc-dev, then make clean && make"
-have "oneDNN  (the onednn peer)         " libdnnl "apt-get install libdnnl-dev, then make clean && make"
-have "BLAS    (the blas peer)           " 'libopenblas\|libblas\|libmkl' "apt-get install libopenblas-dev, then make clean && make"
+have "hwloc   (topology, binding report)" libhwloc "as root: apt-get install libhwloc-dev, or make bench as root installs it"
+have "oneDNN  (the onednn peer)         " libdnnl "as root: apt-get install libdnnl-dev, or make bench as root installs it"
+have "BLAS    (the blas peer)           " 'libopenblas\|libblas\|libmkl' "as root: apt-get install libopenblas-dev, or make bench as root installs it"
 if command -v gnuplot >/dev/null 2>&1; then
     say "  gnuplot (the plots)               : yes"
     have_gnuplot=1
