@@ -202,6 +202,9 @@ static void test_interrupt_and_resume(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* The test sends SIGINT: a shell's background job starts with it
+         * ignored, which the sweep keeps (as nohup asks), so undo that. */
+        signal(SIGINT, SIG_DFL);
         if (!freopen(errpath, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(99);
         execl(RB_BIN, RB_BIN, "sweep", "--variants", "naive", "--cells", "lstm", "--passes", "fwdbwd",
               "--T", "40", "--N", "16", "--H", SLOW_H, "--reps", "1", "--warmup", "0", "--out", dir,
@@ -434,6 +437,9 @@ static void test_signal_during_startup(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* The test sends SIGINT: a shell's background job starts with it
+         * ignored, which the sweep keeps (as nohup asks), so undo that. */
+        signal(SIGINT, SIG_DFL);
         if (!freopen(errpath, "w", stderr) || !freopen("/dev/null", "w", stdout)) _exit(99);
         execl(RB_BIN, RB_BIN, "sweep", "--variants", "naive", "--cells", "lstm", "--T", "3", "--N", "2",
               "--H", "8", "--reps", "1", "--out", dir, (char *)NULL);
