@@ -120,6 +120,11 @@ void rb_placement_plan(rb_placement *pl, int smt)
     hwloc_topology_t t;
     if (hwloc_topology_init(&t) != 0) return;
     if (hwloc_topology_load(t) == 0) {
+        static int warned; /* once per process, and not again after the re-exec */
+        const char *syn = getenv("HWLOC_SYNTHETIC");
+        if (syn && *syn && hwloc_topology_is_thissystem(t) && !getenv("RNNBENCH_BIND_DEFAULTED") && !warned++)
+            fprintf(stderr, "rnnbench: warning: hwloc did not take HWLOC_SYNTHETIC='%s' (a synthetic "
+                            "string ends with a pu level); this machine's topology is used\n", syn);
         /* Only the CPUs this process may run on (taskset, a cpuset, or a
          * parent's bound thread): places outside them would make libgomp
          * drop places and warn. */
