@@ -9,6 +9,7 @@
  */
 #include "placement.h"
 #include "affinity.h"
+#include "json.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -244,27 +245,23 @@ static void nl(FILE *f, int indent, int depth)
 void rb_placement_print_json(const rb_placement *pl, FILE *f, int indent)
 {
     static char places[8192];
-    fputc('{', f);
-    nl(f, indent, 1);
-    fprintf(f, "\"source\": %s,", pl->have ? "\"hwloc\"" : "null");
-    nl(f, indent, 1);
-    fprintf(f, "\"this_system\": %s,", pl->have && pl->this_system ? "true" : "false");
-    nl(f, indent, 1);
-    fprintf(f, "\"applied\": \"%s\",", applied(pl));
-    nl(f, indent, 1);
-    fprintf(f, "\"smt\": %s,", pl->smt ? "true" : "false");
-    nl(f, indent, 1);
-    fprintf(f, "\"order\": \"package, NUMA node, core%s\",", pl->smt ? "; then the next PU of each core" : "");
-    nl(f, indent, 1);
-    fprintf(f, "\"node_cores\": %d, \"package_cores\": %d, \"places\": %d,", pl->node_cores, pl->package_cores,
-            pl->total);
-    nl(f, indent, 1);
-    if (rb_placement_omp_places(pl, places, sizeof places) == 0)
-        fprintf(f, "\"omp_places\": \"%s\",", places);
-    else
-        fprintf(f, "\"omp_places\": null,");
-    nl(f, indent, 1);
-    fprintf(f, "\"threads\": [");
+    rb_jw w;
+    rb_jw_begin(&w, f, indent);
+    rb_jw_str(&w, "source", pl->have ? "hwloc" : NULL);
+    rb_jw_key(&w, "this_system");
+    fputs(pl->have && pl->this_system ? "true" : "false", f);
+    rb_jw_str(&w, "applied", applied(pl));
+    rb_jw_key(&w, "smt");
+    fputs(pl->smt ? "true" : "false", f);
+    rb_jw_str(&w, "order", pl->smt ? "package, NUMA node, core; then the next PU of each core"
+                                   : "package, NUMA node, core");
+    rb_jw_int(&w, "node_cores", pl->node_cores);
+    rb_jw_int(&w, "package_cores", pl->package_cores);
+    rb_jw_int(&w, "places", pl->total);
+    rb_jw_str(&w, "omp_places", rb_placement_omp_places(pl, places, sizeof places) == 0 ? places : NULL);
+    /* One thread per line (or all on one): small integers only. */
+    rb_jw_key(&w, "threads");
+    fputc('[', f);
     for (int i = 0; i < pl->n; i++) {
         nl(f, indent, 2);
         fprintf(f, "{\"thread\": %d, \"pu\": %d, \"core\": %d, \"numa\": %d, \"package\": %d}%s", i, pl->t[i].pu,
@@ -272,8 +269,7 @@ void rb_placement_print_json(const rb_placement *pl, FILE *f, int indent)
     }
     if (pl->n) nl(f, indent, 1);
     fputc(']', f);
-    nl(f, indent, 0);
-    fputc('}', f);
+    rb_jw_close(&w);
 }
 
 static int cmp_int(const void *a, const void *b)
