@@ -158,7 +158,7 @@ int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)
     for (int i = 0; i < k; i++) {
         if (n == max) rb_die("%s: more than %d cells", cmd, max);
         if (rb_cell_parse(items[i], &out[n]) != 0)
-            rb_die("%s: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all)", cmd, items[i]);
+            rb_die("%s: unknown cell '%s' (cells: %s, or all)", cmd, items[i], rb_cell_names_text());
         n++;
     }
     return n;
@@ -201,4 +201,15 @@ void rb_exit(int status)
         exit(status ? status : 1);
     }
     exit(status);
+}
+
+const char *rb_cell_names_text(void)
+{
+    static char text[RB_NCELLS * 16];
+    if (!text[0]) {
+        size_t len = 0;
+        for (int c = 0; c < RB_NCELLS && len < sizeof text; c++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", c ? " " : "", rb_cell_name((rb_cell)c));
+    }
+    return text;
 }

@@ -39,6 +39,9 @@ uint64_t rb_parse_u64(const char *s, const char *what);
 /* Splits a comma list into items (pointing into buf, a copy of s of cap
  * bytes), at most max; dies naming `what` on an empty list, an empty element
  * ("a,,b", "a,") or more than max. Returns the count. */
+/* Every cell name, space separated, in rb_cell order (from the cell
+ * table): for help texts and errors, so a new cell needs no edit here. */
+const char *rb_cell_names_text(void);
 int rb_split_list(const char *s, const char *what, char *buf, size_t cap, char **items, int max);
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);

@@ -122,7 +122,7 @@ static void close_out(FILE *f, const char *path)
 int rb_cmd_gradnorm(int argc, char **argv)
 {
     rb_opt opts[] = {
-        {"cell", "C,..", "cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr, or all", "all", 0},
+        {"cell", "C,..", "cells, or all (see rnnbench run --help)", "all", 0},
         {"rho", "R,..", "spectral radii of the recurrent weights", "0.5,0.9,1.0,1.1,1.5,2.0,3.0", 0},
         RB_SHAPE_OPTS("50", "8", "16", "32"),
         {"seeds", "S", "number of seeds (aggregated: geometric mean, min, max)", "5", 0},

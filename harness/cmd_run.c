@@ -254,7 +254,7 @@ static int check_case(const rb_variant *v, const rb_problem *p, rb_tset *ts, rb_
 int rb_cmd_run(int argc, char **argv)
 {
     rb_opt opts[] = {
-        {"cell", "C", "rnn_tanh | rnn_relu | rnn_sigmoid | rnn_leaky | lstm | gru | gru_lbr", "lstm", 0},
+        {"cell", "C", rb_cell_names_text(), "lstm", 0},
         {"variant", "V", "an implementation (rnnbench list)", "naive", 0},
         RB_SHAPE_OPTS("10", "8", "64", "64"),
         {"threads", "K", "OpenMP threads for parallel variants", "1", 0},
@@ -275,7 +275,7 @@ int rb_cmd_run(int argc, char **argv)
 
     rb_shape s;
     if (rb_cell_parse(OPT("cell")->value, &s.cell) != 0)
-        rb_die("run: unknown cell '%s' (cells: rnn_tanh rnn_relu rnn_sigmoid rnn_leaky lstm gru gru_lbr)", OPT("cell")->value);
+        rb_die("run: unknown cell '%s' (cells: %s)", OPT("cell")->value, rb_cell_names_text());
     const rb_variant *v = rb_variant_find(OPT("variant")->value);
     if (!v) rb_die("run: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
     const char *why = rb_variant_why_not(v, &(rb_problem){.s = {.cell = s.cell}, .threads = 1});
