@@ -165,11 +165,13 @@ static rb_sweep_block *new_block(rb_sweep_grid *g, const char *what)
  * cell, inference and a training step (fwdbwd), T {25,50} x N {1,16,64} x
  * H {64,256,512}, I = H, threads 1..all cores; naive (about 50x slower)
  * only at H = 64, T = 25. reps 3 (cmd_sweep.c). Sized by measurement on a
- * 2-core AVX-512 VM shared with other jobs: these 1640 points took 2.3 min
- * (load average about 3); with the train pass as well (2460 points) it
- * took 9.2 min under a load average of 4 to 9, too close to the 10-minute
- * budget of `make bench`, so train is left to --preset full and to grids
- * (--passes train). --passes narrows a preset, it cannot add to it. */
+ * 2-core AVX-512 VM shared with other jobs: the five cells' 1640 points
+ * took 2.3 min (load average about 3); with the train pass as well (2460
+ * points) it took 9.2 min under a load average of 4 to 9, too close to the
+ * 10-minute budget of `make bench`, so train is left to --preset full and
+ * to grids (--passes train). With seven cells and the omp_grid variants
+ * it is 2800 points: 6.2 min on a 2-core AVX2 (Zen 3) VM, in the
+ * fresh-machine test. --passes narrows a preset, it cannot add to it. */
 static void preset_quick(rb_sweep_grid *g)
 {
     rb_sweep_block *b = new_block(g, "fastest-by-design variants and library peers");
