@@ -203,13 +203,21 @@ void rb_exit(int status)
     exit(status);
 }
 
+size_t rb_cells_text(unsigned mask, const char *sep, char *buf, size_t n)
+{
+    size_t len = 0;
+    if (n) buf[0] = '\0';
+    for (int c = 0; c < RB_NCELLS; c++)
+        if (mask & RB_CELL_BIT(c)) {
+            int k = snprintf(buf + len, len < n ? n - len : 0, "%s%s", len ? sep : "", rb_cell_name((rb_cell)c));
+            len += k > 0 ? (size_t)k : 0;
+        }
+    return len;
+}
+
 const char *rb_cell_names_text(void)
 {
     static char text[RB_NCELLS * 16];
-    if (!text[0]) {
-        size_t len = 0;
-        for (int c = 0; c < RB_NCELLS && len < sizeof text; c++)
-            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", c ? " " : "", rb_cell_name((rb_cell)c));
-    }
+    if (!text[0]) rb_cells_text(RB_ALL_CELLS, " ", text, sizeof text);
     return text;
 }

@@ -42,6 +42,9 @@ uint64_t rb_parse_u64(const char *s, const char *what);
 /* Every cell name, space separated, in rb_cell order (from the cell
  * table): for help texts and errors, so a new cell needs no edit here. */
 const char *rb_cell_names_text(void);
+/* The names of the cells in mask, joined by sep, into buf (n bytes,
+ * always terminated); returns the length the whole text needs. */
+size_t rb_cells_text(unsigned mask, const char *sep, char *buf, size_t n);
 int rb_split_list(const char *s, const char *what, char *buf, size_t cap, char **items, int max);
 /* Splits a comma list of integers into out (at most max); returns count. */
 int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *out, int max);

@@ -19,24 +19,18 @@ int rb_cmd_list(int argc, char **argv)
         }
         return 0;
     }
-    enum { CELLS_MAX = RB_NCELLS * 16 };
-    char cells[64][CELLS_MAX];
-    int n = rb_variant_count() < 64 ? rb_variant_count() : 64, width = 5;
-    for (int i = 0; i < n; i++) {
-        const rb_variant *v = rb_variant_at(i);
-        size_t len = 0;
-        cells[i][0] = '\0';
-        for (int c = 0; c < RB_NCELLS; c++)
-            if (v->cells & RB_CELL_BIT(c))
-                len += (size_t)snprintf(cells[i] + len, CELLS_MAX - len, "%s%s", len ? "," : "",
-                                        rb_cell_name((rb_cell)c));
-        if ((int)len > width) width = (int)len;
+    char cells[RB_NCELLS * 16];
+    int width = 5; /* "cells" */
+    for (int i = 0; i < rb_variant_count(); i++) {
+        const int len = (int)rb_cells_text(rb_variant_at(i)->cells, ",", cells, sizeof cells);
+        if (len > width) width = len;
     }
     printf("%-22s %-7s %-10s %-*s %s\n", "variant", "isa", "parallel", width, "cells", "status");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
         const char *why = rb_variant_why_not_any(v);
-        printf("%-22s %-7s %-10s %-*s %s%s\n", v->name, v->isa, v->parallel, width, cells[i],
+        rb_cells_text(v->cells, ",", cells, sizeof cells);
+        printf("%-22s %-7s %-10s %-*s %s%s\n", v->name, v->isa, v->parallel, width, cells,
                why ? "skipped: " : "runnable", why ? why : "");
     }
     return 0;
