@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "files.h"
 #include "gradnorm.h"
 #include "run.h"
 #include "tensors.h"
@@ -106,6 +107,11 @@ static FILE *open_out(const char *path)
 
 static void close_out(FILE *f, const char *path)
 {
+    if (out_tmp[0]) {
+        if (rb_commit_file(f, out_tmp, path) != 0) rb_die("gradnorm: writing %s failed: %s", path, strerror(errno));
+        out_tmp[0] = '\0';
+        return;
+    }
     int bad = fflush(f) != 0 || ferror(f);
     int e = errno;
     if (fclose(f) != 0 && !bad) {
@@ -113,10 +119,6 @@ static void close_out(FILE *f, const char *path)
         e = errno;
     }
     if (bad) rb_die("gradnorm: writing %s failed: %s", path, strerror(e));
-    if (out_tmp[0]) {
-        if (rename(out_tmp, path) != 0) rb_die("gradnorm: cannot rename the CSV to %s: %s", path, strerror(errno));
-        out_tmp[0] = '\0';
-    }
 }
 
 int rb_cmd_gradnorm(int argc, char **argv)

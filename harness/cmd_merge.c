@@ -191,9 +191,7 @@ static FILE *create(const char *tmp)
 
 static void finish(FILE *f, const char *tmp, const char *path)
 {
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0)
-        rb_die("merge: cannot write %s: %s", tmp, strerror(errno));
-    if (rename(tmp, path) != 0) rb_die("merge: cannot write %s: %s", path, strerror(errno));
+    if (rb_commit_file(f, tmp, path) != 0) rb_die("merge: cannot write %s: %s", path, strerror(errno));
 }
 
 /* Each input's meta.json and its resumed runs' meta-resume-K.json,

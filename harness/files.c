@@ -1,6 +1,6 @@
 /*
- * files.c: reading a whole file, making a directory with its parents
- * (files.h).
+ * files.c: reading a whole file, making a directory with its parents,
+ * committing a file written under a temporary name (files.h).
  */
 #include "files.h"
 
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *rb_read_file(const char *path, size_t *len)
 {
@@ -50,4 +51,16 @@ int rb_make_dirs(const char *path)
             *p = '/';
         }
     return mkdir(tmp, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int rb_commit_file(FILE *f, const char *tmp, const char *path)
+{
+    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+    int e = bad ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !bad) bad = 1, e = errno;
+    if (!bad && rename(tmp, path) != 0) bad = 1, e = errno;
+    if (!bad) return 0;
+    unlink(tmp);
+    errno = e;
+    return -1;
 }

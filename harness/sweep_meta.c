@@ -91,14 +91,7 @@ void rb_sweep_meta_write(const char *path, const rb_sweep_meta *m)
     FILE *f = fopen(tmp, "w");
     if (!f) rb_die("sweep: cannot write %s: %s", tmp, strerror(errno));
     write_body(f, m);
-    int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-    int e = errno;
-    if (fclose(f) != 0 && !bad) bad = 1, e = errno;
-    if (bad || rename(tmp, path) != 0) {
-        if (!bad) e = errno;
-        unlink(tmp); /* a full disk leaves no half-written file behind */
-        rb_die("sweep: cannot write %s: %s", path, strerror(e ? e : EIO));
-    }
+    if (rb_commit_file(f, tmp, path) != 0) rb_die("sweep: cannot write %s: %s", path, strerror(errno));
 }
 
 rb_saved_argv rb_sweep_meta_read_argv(const char *dir)
