@@ -144,7 +144,7 @@ int rb_cmd_check(int argc, char **argv)
         const dims *d = shapes[si];
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!use_c[c]) continue;
-            rb_shape s = {(rb_cell)c, d->T, d->N, d->I, d->H};
+            rb_shape s = {.cell = (rb_cell)c, .T = d->T, .N = d->N, .I = d->I, .H = d->H};
             rb_tset ts;
             rb_oracle o;
             if (rb_tset_alloc(&ts, &s, err, sizeof err) != 0) rb_die("check: %s", err);

@@ -40,8 +40,12 @@ struct Shape {
 
 void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_pass pass)
 {
-    const rb_shape s = {cell, (int)state.range(0), (int)state.range(1), (int)state.range(2),
-                        (int)state.range(3)};
+    rb_shape s{}; // one layer, l2r, full length
+    s.cell = cell;
+    s.T = (int)state.range(0);
+    s.N = (int)state.range(1);
+    s.I = (int)state.range(2);
+    s.H = (int)state.range(3);
     const rb_problem p = {s, (int)state.range(4), 0, 0}; // 0, 0: the grid from the cost model
     if (const char *why = rb_variant_why_not(v, &p)) {
         state.SkipWithError(why);
@@ -153,7 +157,9 @@ void register_all(int cores)
                 const std::string name = std::string(rb_cell_name((rb_cell)c)) + "/" + rb_pass_name(pass) +
                                          "/" + v->name;
                 const rb_cell cell = (rb_cell)c;
-                const rb_problem one = {{cell, 1, 1, 1, 1}, 1, 0, 0};
+                rb_problem one{};
+                one.s.cell = cell;
+                one.s.T = one.s.N = one.s.I = one.s.H = one.threads = 1;
                 if (const char *why = rb_variant_why_not(v, &one)) { // listed, never run
                     benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
                     continue;

@@ -111,15 +111,119 @@ int rb_tensor_exists(rb_cell c, rb_tensor_id id)
     return !tensors[id].c_state || cells[c].has_c;
 }
 
+static const char *const dir_names[RB_NDIRS] = {
+    [RB_DIR_L2R] = "l2r", [RB_DIR_R2L] = "r2l",
+    [RB_DIR_BI_CONCAT] = "bi_concat", [RB_DIR_BI_SUM] = "bi_sum",
+};
+
+const char *rb_dir_name(rb_dir d) { return (unsigned)d < RB_NDIRS ? dir_names[d] : "?"; }
+
+int rb_dir_parse(const char *name, rb_dir *out)
+{
+    for (int d = 0; d < RB_NDIRS; d++)
+        if (strcmp(name, dir_names[d]) == 0) {
+            *out = (rb_dir)d;
+            return 0;
+        }
+    return -1;
+}
+
+int rb_dir_count(rb_dir d) { return d == RB_DIR_BI_CONCAT || d == RB_DIR_BI_SUM ? 2 : 1; }
+
+int rb_shape_layers(const rb_shape *s) { return s->layers > 1 ? s->layers : 1; }
+int rb_shape_dirs(const rb_shape *s) { return rb_dir_count(s->dir); }
+int rb_shape_is_net(const rb_shape *s) { return rb_shape_layers(s) > 1 || s->dir != RB_DIR_L2R; }
+
+int rb_shape_has_varlen(const rb_shape *s)
+{
+    if (!s->lengths) return 0;
+    for (int n = 0; n < s->N; n++)
+        if (s->lengths[n] != s->T) return 1;
+    return 0;
+}
+
+int rb_layer_input(const rb_shape *s, int l) { return l == 0 ? s->I : rb_out_width(s); }
+int rb_out_width(const rb_shape *s) { return s->dir == RB_DIR_BI_CONCAT ? 2 * s->H : s->H; }
+int rb_seq_len(const rb_shape *s, int n) { return s->lengths ? s->lengths[n] : s->T; }
+
+long long rb_tokens(const rb_shape *s)
+{
+    long long sum = 0;
+    for (int n = 0; n < s->N; n++) sum += rb_seq_len(s, n);
+    return sum;
+}
+
+rb_shape rb_layer_shape(const rb_shape *s, int l)
+{
+    return (rb_shape){.cell = s->cell, .T = s->T, .N = s->N, .I = rb_layer_input(s, l), .H = s->H};
+}
+
+int rb_tensor_is_param(rb_tensor_id id)
+{
+    switch (id) {
+    case RB_W_IH: case RB_W_HH: case RB_B_IH: case RB_B_HH:
+    case RB_DW_IH: case RB_DW_HH: case RB_DB_IH: case RB_DB_HH: return 1;
+    default: return 0;
+    }
+}
+
+/* Elements of one (layer, direction) block of a parameter tensor. */
+static size_t param_block_numel(const rb_shape *s, rb_tensor_id id, int l)
+{
+    const size_t GH = (size_t)rb_cell_gates(s->cell) * (size_t)s->H;
+    switch (tensors[id].dims) {
+    case RB_DIMS_GHI: return GH * (size_t)rb_layer_input(s, l);
+    case RB_DIMS_GHH: return GH * (size_t)s->H;
+    case RB_DIMS_GH: return GH;
+    default: RB_UNREACHABLE();
+    }
+}
+
+size_t rb_param_offset(const rb_shape *s, rb_tensor_id id, int l, int d)
+{
+    const int D = rb_shape_dirs(s);
+    size_t off = 0;
+    for (int k = 0; k < l; k++) off += (size_t)D * param_block_numel(s, id, k);
+    return off + (size_t)d * param_block_numel(s, id, l);
+}
+
+int rb_param_dims(const rb_shape *s, rb_tensor_id id, int l, int d, size_t dims[3])
+{
+    (void)d;
+    const rb_shape ls = rb_layer_shape(s, l);
+    return rb_tensor_dims(&ls, id, dims);
+}
+
+int rb_param_name(const rb_shape *s, rb_tensor_id id, int l, int d, char *buf, size_t n)
+{
+    int w;
+    if (!rb_shape_is_net(s))
+        w = snprintf(buf, n, "%s", tensors[id].name);
+    else
+        w = snprintf(buf, n, "%s_l%d%s", tensors[id].name, l, d == 1 ? "_reverse" : "");
+    return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
 int rb_tensor_dims(const rb_shape *s, rb_tensor_id id, size_t dims[3])
 {
     if (!rb_tensor_exists(s->cell, id)) return 0;
     const size_t T = (size_t)s->T, N = (size_t)s->N, I = (size_t)s->I,
                  H = (size_t)s->H, GH = (size_t)rb_cell_gates(s->cell) * H;
+    const int net = rb_shape_is_net(s);
+    const size_t LD = (size_t)rb_shape_layers(s) * (size_t)rb_shape_dirs(s);
+    if (net && rb_tensor_is_param(id)) {
+        /* one flat buffer of every (layer, direction) block */
+        const int L = rb_shape_layers(s);
+        dims[0] = rb_param_offset(s, id, L - 1, rb_shape_dirs(s) - 1) +
+                  param_block_numel(s, id, L - 1);
+        return 1;
+    }
     switch (tensors[id].dims) {
     case RB_DIMS_TNI: dims[0] = T; dims[1] = N; dims[2] = I; return 3;
-    case RB_DIMS_TNH: dims[0] = T; dims[1] = N; dims[2] = H; return 3;
-    case RB_DIMS_NH: dims[0] = N; dims[1] = H; return 2;
+    case RB_DIMS_TNH: dims[0] = T; dims[1] = N; dims[2] = (size_t)rb_out_width(s); return 3;
+    case RB_DIMS_NH:
+        if (net) { dims[0] = LD; dims[1] = N; dims[2] = H; return 3; }
+        dims[0] = N; dims[1] = H; return 2;
     case RB_DIMS_GHI: dims[0] = GH; dims[1] = I; return 2;
     case RB_DIMS_GHH: dims[0] = GH; dims[1] = H; return 2;
     case RB_DIMS_GH: dims[0] = GH; return 1;
@@ -139,11 +243,15 @@ size_t rb_tensor_numel(const rb_shape *s, rb_tensor_id id)
 
 double rb_flops_forward(const rb_shape *s)
 {
-    return 2.0 * rb_cell_gates(s->cell) * s->H * ((double)s->I + s->H) *
-           (double)s->N * s->T;
+    const int L = rb_shape_layers(s), D = rb_shape_dirs(s);
+    double per_token = 0;
+    for (int l = 0; l < L; l++)
+        per_token += 2.0 * D * rb_cell_gates(s->cell) * s->H * ((double)rb_layer_input(s, l) + s->H);
+    return per_token * (double)rb_tokens(s);
 }
 
 double rb_flops_deepbench(const rb_shape *s)
 {
-    return 2.0 * rb_cell_gates(s->cell) * (double)s->H * s->H * s->N * s->T;
+    return 2.0 * rb_shape_layers(s) * rb_shape_dirs(s) * rb_cell_gates(s->cell) * (double)s->H *
+           s->H * (double)rb_tokens(s);
 }

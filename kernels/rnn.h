@@ -75,14 +75,53 @@ _Noreturn
 void rb_unreachable(const char *file, int line);
 #define RB_UNREACHABLE() rb_unreachable(__FILE__, __LINE__)
 
-/* One layer, one direction. Sizes are validated positive by the harness. */
+/* Direction modes of a network's layers (EQUATIONS.md "Networks"; oneDNN's
+ * names, bi_concat is PyTorch's bidirectional=True). New modes go at the
+ * end: 0 is the plain forward layer. */
+typedef enum { RB_DIR_L2R, RB_DIR_R2L, RB_DIR_BI_CONCAT, RB_DIR_BI_SUM, RB_NDIRS } rb_dir;
+
+const char *rb_dir_name(rb_dir d);
+/* Returns 0 and sets *out, or -1 for an unknown name. */
+int rb_dir_parse(const char *name, rb_dir *out);
+/* D: 2 for the bidirectional modes, else 1. */
+int rb_dir_count(rb_dir d);
+
+/* A network of `layers` layers of one cell (EQUATIONS.md "Networks"). The
+ * first five fields are one layer, one direction, and a shape written as
+ * {cell, T, N, I, H} is exactly that: layers 0 reads as 1, dir 0 is l2r,
+ * lengths NULL is every sequence of full length T. Sizes are validated
+ * positive by the harness; lengths (when given) 1 <= len_n <= T. */
 typedef struct {
     rb_cell cell;
-    int T; /* time steps   */
-    int N; /* batch        */
-    int I; /* input size   */
-    int H; /* hidden size  */
+    int T; /* time steps                 */
+    int N; /* batch                      */
+    int I; /* input size of layer 0      */
+    int H; /* hidden size                */
+    int layers;         /* L; 0 is read as 1                          */
+    rb_dir dir;         /* direction mode of every layer              */
+    const int *lengths; /* [N] per-sequence lengths, or NULL: all T   */
 } rb_shape;
+
+/* L, with 0 read as 1. */
+int rb_shape_layers(const rb_shape *s);
+/* D of s->dir. */
+int rb_shape_dirs(const rb_shape *s);
+/* 1 unless s is one layer in l2r mode (of any lengths): those keep the
+ * plain single-layer layout and names (h0 [N][H], weight_ih). */
+int rb_shape_is_net(const rb_shape *s);
+/* 1 if some sequence is shorter than T (lengths given and not all T). */
+int rb_shape_has_varlen(const rb_shape *s);
+/* Input size of layer l: I for l = 0, else 2H (bi_concat) or H. */
+int rb_layer_input(const rb_shape *s, int l);
+/* Width of a layer's output, y and dy: 2H for bi_concat, else H. */
+int rb_out_width(const rb_shape *s);
+/* Length of sequence n (T when lengths is NULL). */
+int rb_seq_len(const rb_shape *s, int n);
+/* Real steps, Σ_n len_n (N·T at full length): "tokens". */
+long long rb_tokens(const rb_shape *s);
+/* The single-layer shape of layer l (any direction): {cell, T, N,
+ * rb_layer_input(s, l), H}, full length, l2r. */
+rb_shape rb_layer_shape(const rb_shape *s, int l);
 
 /* Tensor ids, in the order of EQUATIONS.md "Tensor files". Nothing depends
  * on these positions but the order of output: roles, shapes and seed
@@ -106,7 +145,9 @@ typedef enum {
     RB_ROLE_GRAD    /* dx dh0 dc0 dweight_* dbias_* */
 } rb_tensor_role;
 
-/* Shapes, with GH = G * H. */
+/* Shapes, with GH = G * H. In a network (rb_shape_is_net) y and dy are
+ * [T][N][rb_out_width], the states [L·D][N][H], and each parameter one
+ * flat buffer of its L·D blocks (rb_param_offset). */
 typedef enum {
     RB_DIMS_TNI, /* [T][N][I]  x dx      */
     RB_DIMS_TNH, /* [T][N][H]  y dy      */
@@ -141,14 +182,33 @@ int rb_tensor_dims(const rb_shape *s, rb_tensor_id id, size_t dims[3]);
 /* Number of elements (0 if the tensor does not exist for this cell). */
 size_t rb_tensor_numel(const rb_shape *s, rb_tensor_id id);
 
+/* Parameters and their gradients (weight_ih ... dbias_hh) of a network
+ * are one buffer per tensor id holding a block per (layer l, direction d),
+ * in the order l·D + d, each block laid out as the single-layer tensor of
+ * rb_layer_shape(s, l). These give a block's place and its file name. */
+int rb_tensor_is_param(rb_tensor_id id);
+/* Offset in floats of block (l, d) of parameter tensor id. */
+size_t rb_param_offset(const rb_shape *s, rb_tensor_id id, int l, int d);
+/* Its dims (as rb_tensor_dims of the layer shape); returns ndim. */
+int rb_param_dims(const rb_shape *s, rb_tensor_id id, int l, int d, size_t dims[3]);
+/* Its name as PyTorch's state_dict spells it ("weight_hh_l1_reverse",
+ * with the `d` prefix for gradients: "dweight_hh_l1_reverse"); a shape
+ * that is not a network (rb_shape_is_net) keeps the plain name
+ * ("weight_hh"). Returns 0, or -1 if buf is too small. */
+int rb_param_name(const rb_shape *s, rb_tensor_id id, int l, int d, char *buf, size_t n);
+
 /* All tensors of a run. A pointer is NULL where the tensor is absent. */
 typedef struct { float *t[RB_NTENSORS]; } rb_tensors;
 typedef struct { double *t[RB_NTENSORS]; } rb_tensors_f64;
 
 /* GEMM FLOPs of the forward pass, the benchdnn count, from the table's G:
- *   2 * G * H * (I + H) * N * T.   Backward is 2x, a training step 3x. */
+ *   2 * G * H * (I + H) * N * T   for one layer, one direction; a network
+ * sums over its layers and directions, each with its own input size, and
+ * replaces N * T by the real steps rb_tokens(s).
+ * Backward is 2x, a training step 3x. */
 double rb_flops_forward(const rb_shape *s);
-/* DeepBench's count, the recurrent product alone: 2 * G * H * H * N * T. */
+/* DeepBench's count, the recurrent product alone: 2 * G * H * H * N * T
+ * (times L * D, with N * T replaced by the real steps, for a network). */
 double rb_flops_deepbench(const rb_shape *s);
 
 #endif

@@ -33,7 +33,7 @@ static void case_get(rb_cell c, int si, rb_tset **ts, const rb_oracle **o)
 {
     if (!cases[c][si].ready) {
         const rb_edge_shape *e = &rb_edge_shapes[si];
-        rb_shape s = {c, e->T, e->N, e->I, e->H};
+        rb_shape s = {.cell = c, .T = e->T, .N = e->N, .I = e->I, .H = e->H};
         char err[256];
         assert_int_equal(rb_tset_alloc(&cases[c][si].ts, &s, err, sizeof err), 0);
         rb_tset_init(&cases[c][si].ts, 100 + (uint64_t)si);

@@ -112,7 +112,7 @@ static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
     fake_ops.forward = fake_forward;
     fake_ops.backward = fake_backward;
     fake_mode = mode;
-    rb_shape s = {cell, 3, 2, 5, 7};
+    rb_shape s = {.cell = cell, .T = 3, .N = 2, .I = 5, .H = 7};
     rb_tset ts;
     rb_oracle o;
     char err[256];

@@ -62,15 +62,15 @@ static void f64set_make(f64set *f, const rb_shape *s, uint64_t seed)
 static double loss(f64set *f)
 {
     assert_int_equal(rb_ref_f64_forward(&f->s, &f->t, NULL), 0);
-    double L = 0;
+    long double L = 0; /* the sum in extended precision: its rounding is not FD noise */
     const rb_tensor_id pairs[3][2] = {{RB_Y, RB_DY}, {RB_HT, RB_DHT}, {RB_CT, RB_DCT}};
     for (int k = 0; k < 3; k++) {
         const double *a = f->t.t[pairs[k][0]], *b = f->t.t[pairs[k][1]];
         if (!a) continue;
         size_t n = rb_tensor_numel(&f->s, pairs[k][0]);
-        for (size_t i = 0; i < n; i++) L += a[i] * b[i];
+        for (size_t i = 0; i < n; i++) L += (long double)a[i] * b[i];
     }
-    return L;
+    return (double)L;
 }
 
 static const rb_tensor_id params[] = {RB_X, RB_H0, RB_C0, RB_W_IH, RB_W_HH, RB_B_IH, RB_B_HH};
@@ -114,7 +114,7 @@ static double gradcheck_cell(rb_cell cell, const rb_shape *shape, double perturb
     return worst;
 }
 
-static const rb_shape odd = {RB_LSTM, 4, 3, 5, 7};
+static const rb_shape odd = {.cell = RB_LSTM, .T = 4, .N = 3, .I = 5, .H = 7};
 
 static void test_cell(void **state)
 {
@@ -127,8 +127,28 @@ static void test_cell(void **state)
 static void test_cell_tiny(void **state)
 {
     rb_cell cell = (rb_cell)(size_t)*state;
-    const rb_shape tiny = {cell, 1, 1, 2, 3};
+    const rb_shape tiny = {.cell = cell, .T = 1, .N = 1, .I = 2, .H = 3};
     assert_true(gradcheck_cell(cell, &tiny, 0) <= FD_BOUND);
+}
+
+/* Networks (EQUATIONS.md "Networks"): every direction mode with L = 2 and
+ * lengths that include 1 and T, and L = 3, for this cell. Every gradient
+ * of every layer and direction is checked, dx, dh0 and dc0 included. */
+static const int net_lengths[3] = {1, 4, 2};
+
+static void test_net(void **state)
+{
+    rb_cell cell = (rb_cell)(size_t)*state;
+    for (int dir = 0; dir < RB_NDIRS; dir++)
+        for (int L = 2; L <= 3; L++) {
+            const rb_shape s = {.cell = cell, .T = 4, .N = 3, .I = 5, .H = 4,
+                                .layers = L, .dir = (rb_dir)dir, .lengths = net_lengths};
+            printf("network L=%d %s lengths 1,4,2\n", L, rb_dir_name((rb_dir)dir));
+            assert_true(gradcheck_cell(cell, &s, 0) <= FD_BOUND);
+        }
+    /* one l2r layer with lengths: the network path with the plain names */
+    const rb_shape one = {.cell = cell, .T = 4, .N = 3, .I = 5, .H = 4, .lengths = net_lengths};
+    assert_true(gradcheck_cell(cell, &one, 0) <= FD_BOUND);
 }
 
 /* The check has teeth: a BPTT result off by 1e-4 in one element fails. */
@@ -142,15 +162,15 @@ static void test_perturbed_bptt_fails(void **state)
  * a new cell is covered without an edit here; then the perturbed check. */
 int main(void)
 {
-    static struct CMUnitTest tests[2 * RB_NCELLS + 1];
-    static char names[2 * RB_NCELLS][48];
+    static struct CMUnitTest tests[3 * RB_NCELLS + 1];
+    static char names[3 * RB_NCELLS][48];
     int n = 0;
-    for (int tiny = 0; tiny <= 1; tiny++)
+    static const struct { const char *name; CMUnitTestFunction fn; } kinds[3] = {
+        {"test_cell", test_cell}, {"test_cell_tiny", test_cell_tiny}, {"test_net", test_net}};
+    for (int k = 0; k < 3; k++)
         for (int c = 0; c < RB_NCELLS; c++, n++) {
-            snprintf(names[n], sizeof names[n], "%s_%s", tiny ? "test_cell_tiny" : "test_cell",
-                     rb_cell_name((rb_cell)c));
-            tests[n] = (struct CMUnitTest){names[n], tiny ? test_cell_tiny : test_cell, NULL, NULL,
-                                           (void *)(size_t)c};
+            snprintf(names[n], sizeof names[n], "%s_%s", kinds[k].name, rb_cell_name((rb_cell)c));
+            tests[n] = (struct CMUnitTest){names[n], kinds[k].fn, NULL, NULL, (void *)(size_t)c};
         }
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_perturbed_bptt_fails);
     return _cmocka_run_group_tests("gradcheck", tests, (size_t)n, NULL, NULL);

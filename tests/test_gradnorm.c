@@ -38,7 +38,7 @@ static rb_gn_config config(rb_cell cell, double rho)
 {
     rb_gn_config c;
     memset(&c, 0, sizeof c);
-    c.s = (rb_shape){cell, 50, 8, 16, 32};
+    c.s = (rb_shape){.cell = cell, .T = 50, .N = 8, .I = 16, .H = 32};
     c.v = rb_variant_find("naive");
     c.threads = 1;
     c.rho = rho;

@@ -53,7 +53,7 @@ static void test_choice_is_the_cheapest(void **state)
         for (size_t a = 0; a < 5; a++)
             for (size_t b = 0; b < 4; b++)
                 for (int th = 1; th <= 64; th++) {
-                    rb_shape s = {(rb_cell)c, 50, Ns[a], Hs[b], Hs[b]};
+                    rb_shape s = {.cell = (rb_cell)c, .T = 50, .N = Ns[a], .I = Hs[b], .H = Hs[b]};
                     int B, S;
                     rb_grid_choose(&s, th, 6, 16, &m, &B, &S);
                     assert_int_equal(B * S, th);
@@ -72,22 +72,22 @@ static void test_clear_cases(void **state)
     const rb_grid_machine m = machine();
     int B, S;
     /* One sequence: rows cannot be split. */
-    rb_shape one = {RB_LSTM, 50, 1, 1024, 1024};
+    rb_shape one = {.cell = RB_LSTM, .T = 50, .N = 1, .I = 1024, .H = 1024};
     rb_grid_choose(&one, 16, 6, 16, &m, &B, &S);
     assert_int_equal(B, 1);
     assert_int_equal(S, 16);
     /* Many sequences, a hidden size of one engine tile: no slices to cut. */
-    rb_shape narrow = {RB_LSTM, 50, 64, 16, 16};
+    rb_shape narrow = {.cell = RB_LSTM, .T = 50, .N = 64, .I = 16, .H = 16};
     rb_grid_choose(&narrow, 8, 6, 16, &m, &B, &S);
     assert_int_equal(B, 8);
     assert_int_equal(S, 1);
     /* 64 threads, N = 64, H = 512: one row each would waste 5/6 of every
      * engine tile and stream all of U per step: neither pure split wins. */
-    rb_shape big = {RB_LSTM, 50, 64, 512, 512};
+    rb_shape big = {.cell = RB_LSTM, .T = 50, .N = 64, .I = 512, .H = 512};
     rb_grid_choose(&big, 64, 6, 16, &m, &B, &S);
     assert_true(B > 1 && S > 1);
     /* Weights of 4 GiB: copies per group are not affordable. */
-    rb_shape huge = {RB_LSTM, 2, 64, 8192, 8192};
+    rb_shape huge = {.cell = RB_LSTM, .T = 2, .N = 64, .I = 8192, .H = 8192};
     rb_grid_choose(&huge, 4, 6, 16, &m, &B, &S);
     assert_int_equal(B, 1);
 }

@@ -129,7 +129,7 @@ static void test_bytes_min(void **state)
      * P = 28*5 + 28*7 + 28 + 28 = 392; X = 30 + 21 + 21 = 72;
      * y = 42, Y = 42 + 21 + 21 = 84; W = 4*42 + 42 = 210;
      * D = 42 + 21 + 21 = 84; R = 30 + 21 + 21 + 392 = 464 */
-    rb_shape s = {RB_LSTM, 2, 3, 5, 7};
+    rb_shape s = {.cell = RB_LSTM, .T = 2, .N = 3, .I = 5, .H = 7};
     assert_true(rb_sweep_bytes_min(&s, RB_PASS_INFER) == 4.0 * (392 + 72 + 84));
     assert_true(rb_sweep_bytes_min(&s, RB_PASS_TRAIN) == 4.0 * (392 + 72 + 84 + 210));
     assert_true(rb_sweep_bytes_min(&s, RB_PASS_BWD) == 4.0 * (392 + 72 + 42 + 210 + 84 + 464));

@@ -145,8 +145,23 @@ const char *rb_variant_why_not(const rb_variant *v, const rb_problem *p)
     }
     if ((unsigned)p->s.cell >= RB_NCELLS || !(v->cells & RB_CELL_BIT(p->s.cell)))
         return "does not implement this cell";
+    const unsigned missing = rb_problem_features(p) & ~v->features;
+    if (missing & RB_FEAT_LAYERS) return "does not run stacked layers";
+    if (missing & RB_FEAT_DIRS) return "does not run the r2l and bidirectional modes";
+    if (missing & RB_FEAT_VARLEN)
+        return v->isa_kind == RB_VISA_LIBRARY ? "the library has no variable-length sequences"
+                                              : "does not run variable-length sequences";
     if (p->threads < 1) return "needs a team of at least one thread";
     return NULL;
+}
+
+unsigned rb_problem_features(const rb_problem *p)
+{
+    unsigned f = 0;
+    if (rb_shape_layers(&p->s) > 1) f |= RB_FEAT_LAYERS;
+    if (p->s.dir != RB_DIR_L2R) f |= RB_FEAT_DIRS;
+    if (rb_shape_has_varlen(&p->s)) f |= RB_FEAT_VARLEN;
+    return f;
 }
 
 const char *rb_variant_why_not_any(const rb_variant *v)

@@ -93,13 +93,16 @@ typedef enum {
     RB_NPARS
 } rb_parallel_kind;
 
-/* Features beyond one layer, one direction, full-length sequences: what
- * the coming network work (issue "networks") will ask a variant for. No
- * variant has any yet, so every registry line says 0; a problem that needs
- * one will be refused by rb_variant_why_not with the missing feature. */
-#define RB_FEAT_LAYERS (1u << 0) /* stacked layers in one call            */
-#define RB_FEAT_BIDIR  (1u << 1) /* both directions in one call           */
-#define RB_FEAT_VARLEN (1u << 2) /* sequences of different lengths        */
+/* Features beyond one layer, one direction, full-length sequences
+ * (EQUATIONS.md "Networks"). A problem that needs one the variant lacks is
+ * refused by rb_variant_why_not, naming the missing feature. */
+#define RB_FEAT_LAYERS (1u << 0) /* stacked layers (L > 1)                 */
+#define RB_FEAT_DIRS   (1u << 1) /* r2l, bi_concat and bi_sum              */
+#define RB_FEAT_VARLEN (1u << 2) /* sequences of different lengths         */
+#define RB_FEAT_NET (RB_FEAT_LAYERS | RB_FEAT_DIRS | RB_FEAT_VARLEN)
+
+/* The features problem p needs. */
+unsigned rb_problem_features(const rb_problem *p);
 
 /* One line of variants/registry.inc. */
 typedef struct rb_variant {
@@ -110,7 +113,7 @@ typedef struct rb_variant {
     rb_parallel_kind par_kind;  /* the same as parallel, typed                 */
     const char *summary;  /* one line for `rnnbench list`                    */
     unsigned cells;       /* RB_CELL_BIT(c) for each cell it implements      */
-    unsigned features;    /* RB_FEAT_* it supports (none yet)                */
+    unsigned features;    /* RB_FEAT_* it supports                           */
     const rb_variant_ops *ops; /* NULL when not part of this build           */
     const char *not_built;     /* why ops is NULL                            */
 } rb_variant;
@@ -137,9 +140,10 @@ int rb_variant_is_parallel(const rb_variant *v);
  * can, else a one-line reason, checked in this order: not in this build;
  * the CPU lacks its ISA (or RNNBENCH_ISA caps it); its unavailable() says
  * why; it does not implement p->s.cell ("does not implement this cell");
- * p->threads < 1. Only the cell and the thread count of p are read: the
- * sizes are the caller's to validate, and a serial variant runs any team
- * size as one thread, so neither is a reason. */
+ * it lacks a network feature p needs ("does not run stacked layers", ...);
+ * p->threads < 1. Only the cell, the network fields and the thread count
+ * of p are read: the sizes are the caller's to validate, and a serial
+ * variant runs any team size as one thread, so neither is a reason. */
 const char *rb_variant_why_not(const rb_variant *v, const rb_problem *p);
 /* The same for "some cell at one thread": NULL if v runs at least one of
  * its cells here, else the reason (for lists that do not name a cell). */

@@ -7,3 +7,4 @@
 #define EXP expf
 #define TANH tanhf
 #include "ref_cell.inc"
+#include "ref_net.inc"

@@ -7,3 +7,4 @@
 #define EXP exp
 #define TANH tanh
 #include "ref_cell.inc"
+#include "ref_net.inc"
