@@ -46,7 +46,9 @@ void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_p
     s.N = (int)state.range(1);
     s.I = (int)state.range(2);
     s.H = (int)state.range(3);
-    const rb_problem p = {s, (int)state.range(4), 0, 0}; // 0, 0: the grid from the cost model
+    rb_problem p{}; // grid 0 x 0: from the cost model
+    p.s = s;
+    p.threads = (int)state.range(4);
     if (const char *why = rb_variant_why_not(v, &p)) {
         state.SkipWithError(why);
         return;

@@ -28,12 +28,18 @@
 
 #include "../kernels/rnn.h"
 
+struct rb_pack; /* network.h */
+
 typedef struct {
     rb_shape s;
     int threads; /* OpenMP team size for parallel variants, >= 1 */
     /* *_omp_grid only: batch groups x hidden slices (grid_b * grid_s ==
      * threads), or 0 x 0 for the variant's cost model (--grid BxS). */
     int grid_b, grid_s;
+    /* Set only by the network driver (network.h) on the one-layer problems
+     * it gives a variant's layer ops: packed variable-length sequences.
+     * NULL: the canonical [T][N] layout of EQUATIONS.md. */
+    const struct rb_pack *pack;
 } rb_problem;
 
 /* The functions of one implementation (defined in its variant file as
