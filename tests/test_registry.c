@@ -38,7 +38,7 @@ static void test_typed_fields_match_strings(void **state)
         assert_in_range(v->par_kind, 0, RB_NPARS - 1);
         assert_string_equal(v->isa, isas[v->isa_kind]);
         assert_string_equal(v->parallel, pars[v->par_kind]);
-        assert_int_equal(v->features, 0); /* no variant has a network feature yet */
+        assert_int_equal(v->features & ~RB_FEAT_NET, 0);
         assert_int_equal(v->cells & ~RB_ALL_CELLS, 0);
         assert_true(v->cells != 0);
         assert_int_equal(rb_variant_is_parallel(v), v->par_kind != RB_PAR_SERIAL);
@@ -82,6 +82,41 @@ static void test_why_not_reasons_in_order(void **state)
     assert_string_equal(rb_variant_why_not_any(&v), "implements no cell");
 }
 
+/* Networks: each feature a problem needs and the variant lacks is named;
+ * one l2r layer with every length T needs none. */
+static void test_why_not_network_features(void **state)
+{
+    (void)state;
+    rb_variant_ops ops = rb_ops_naive;
+    ops.unavailable = NULL;
+    rb_variant v = {.name = "fake", .isa = "scalar", .parallel = "serial", .isa_kind = RB_VISA_SCALAR,
+                    .par_kind = RB_PAR_SERIAL, .summary = "test", .cells = RB_ALL_CELLS, .ops = &ops};
+    static const int full[2] = {3, 3}, mixed[2] = {3, 1};
+    rb_problem p = {.s = {.cell = RB_LSTM, .T = 3, .N = 2, .I = 4, .H = 5}, .threads = 1};
+    assert_int_equal(rb_problem_features(&p), 0);
+    p.s.lengths = full;
+    assert_int_equal(rb_problem_features(&p), 0);
+    assert_null(rb_variant_why_not(&v, &p));
+    p.s.lengths = mixed;
+    assert_int_equal(rb_problem_features(&p), RB_FEAT_VARLEN);
+    assert_string_equal(rb_variant_why_not(&v, &p), "does not run variable-length sequences");
+    v.isa_kind = RB_VISA_LIBRARY;
+    assert_string_equal(rb_variant_why_not(&v, &p), "the library has no variable-length sequences");
+    p.s.lengths = NULL;
+    p.s.layers = 2;
+    assert_string_equal(rb_variant_why_not(&v, &p), "does not run stacked layers");
+    p.s.layers = 1;
+    p.s.dir = RB_DIR_R2L;
+    assert_string_equal(rb_variant_why_not(&v, &p), "does not run the r2l and bidirectional modes");
+    v.features = RB_FEAT_DIRS;
+    assert_null(rb_variant_why_not(&v, &p));
+    p.s.layers = 3;
+    assert_string_equal(rb_variant_why_not(&v, &p), "does not run stacked layers");
+    v.features = RB_FEAT_NET;
+    p.s.lengths = mixed;
+    assert_null(rb_variant_why_not(&v, &p));
+}
+
 /* The CPU's reason: a variant that needs AVX2 is refused once RNNBENCH_ISA
  * caps the CPU at scalar, whatever the cell. */
 static void test_why_not_cpu(void **state)
@@ -106,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_typed_fields_match_strings),
         cmocka_unit_test(test_why_not_reasons_in_order),
         cmocka_unit_test(test_why_not_cpu),
+        cmocka_unit_test(test_why_not_network_features),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
