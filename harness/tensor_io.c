@@ -320,10 +320,23 @@ int rb_load_lengths(const char *dir, const rb_shape *s, int *out, char *err, siz
     return rc;
 }
 
-/* A parameter file in dir that belongs to another network than s: a layer
- * beyond L, a _reverse block in a one-direction mode, a plain name in a
- * network or an _l1 name in a single layer. Gradients are never read, so
- * only the inputs' names count. */
+/* Why a parameter file (id, layer, rev) belongs to another network than s
+ * (a layer beyond L, a _reverse block in a one-direction mode, a plain name
+ * in a network or an _l1 name in a single layer) into what; "" if not. */
+static void foreign_why(const rb_shape *s, rb_tensor_id id, int layer, int rev, char *what, size_t n)
+{
+    what[0] = '\0';
+    if (rb_shape_is_net(s) && layer < 0)
+        snprintf(what, n, "a single-layer l2r name; a network's parameters are %s_l0 ...", rb_tensor_name(id));
+    else if (layer >= rb_shape_layers(s))
+        snprintf(what, n, "layer %d of a deeper network; this one has layers 0 to %d", layer, rb_shape_layers(s) - 1);
+    else if (rev && rb_shape_dirs(s) == 1)
+        snprintf(what, n, "the reverse direction of a bidirectional network; %s has one direction", rb_dir_name(s->dir));
+}
+
+/* Refuses parameter files in dir of another network than s, naming the
+ * first in name order (readdir's order is arbitrary). Gradients are never
+ * read, so only the inputs' names count. */
 static int foreign_files(const char *dir, const rb_shape *s, char *err, size_t errlen)
 {
     DIR *dp = opendir(dir);
@@ -331,31 +344,24 @@ static int foreign_files(const char *dir, const rb_shape *s, char *err, size_t e
         snprintf(err, errlen, "cannot list %s: %s", dir, strerror(errno));
         return -1;
     }
-    const int L = rb_shape_layers(s), D = rb_shape_dirs(s), net = rb_shape_is_net(s);
-    char stem[256], what[160], nt[64];
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(dp)) != NULL;) {
+    char stem[256], first[256] = "", what[160], nt[64];
+    for (struct dirent *e; (e = readdir(dp)) != NULL;) {
         rb_tensor_id id;
         int layer, rev;
         if (!owned_stem(e->d_name, stem, sizeof stem) || rb_tensor_file_parse(stem, &id, &layer, &rev) != 0 ||
             !rb_tensor_is_param(id) || rb_tensor_role_of(id) != RB_ROLE_INPUT)
             continue;
-        what[0] = '\0';
-        if (net && layer < 0)
-            snprintf(what, sizeof what, "a single-layer l2r name; a network's parameters are %s_l0 ...",
-                     rb_tensor_name(id));
-        else if (layer >= L)
-            snprintf(what, sizeof what, "layer %d of a deeper network; this one has layers 0 to %d", layer, L - 1);
-        else if (rev && D == 1)
-            snprintf(what, sizeof what, "the reverse direction of a bidirectional network; %s has one direction",
-                     rb_dir_name(s->dir));
-        if (what[0]) {
-            snprintf(err, errlen, "%s/%s is %s (this run: %s)", dir, e->d_name, what, net_text(s, nt, sizeof nt));
-            rc = -1;
-        }
+        foreign_why(s, id, layer, rev, what, sizeof what);
+        if (what[0] && (!first[0] || strcmp(stem, first) < 0)) snprintf(first, sizeof first, "%s", stem);
     }
     closedir(dp);
-    return rc;
+    if (!first[0]) return 0;
+    rb_tensor_id id;
+    int layer, rev;
+    rb_tensor_file_parse(first, &id, &layer, &rev);
+    foreign_why(s, id, layer, rev, what, sizeof what);
+    snprintf(err, errlen, "%s/%s.npy is %s (this run: %s)", dir, first, what, net_text(s, nt, sizeof nt));
+    return -1;
 }
 
 /* The path of file f in dir. A single-layer l2r run takes weight_ih.npy or
