@@ -145,6 +145,16 @@ void rb_parse_shape_opts(rb_opt *opts, int nopts, const char *cmd, rb_shape *s, 
     s->T = v[0]; s->N = v[1]; s->I = v[2]; s->H = v[3];
 }
 
+void rb_parse_net_opts(rb_opt *opts, int nopts, const char *cmd, rb_shape *s)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s: --layers", cmd);
+    s->layers = (int)rb_parse_long(rb_opt_get(opts, nopts, "layers")->value, what, 1, RB_MAX_LAYERS);
+    const char *dir = rb_opt_get(opts, nopts, "dir")->value;
+    if (rb_dir_parse(dir, &s->dir) != 0)
+        rb_die("%s: unknown --dir '%s' (modes: l2r r2l bi_concat bi_sum)", cmd, dir);
+}
+
 int rb_parse_cells(const char *s, const char *cmd, rb_cell *out, int max)
 {
     int n = 0;

@@ -57,6 +57,23 @@ int rb_parse_int_list(const char *s, const char *what, long lo, long hi, int *ou
     {"I", "I", "input size", I, 0},                \
     {"H", "H", "hidden size", H, 0}
 
+/* The rows --layers --dir --lengths of an option table (a network:
+ * EQUATIONS.md "Networks"), with their defaults, for rb_parse_net_opts and
+ * rb_lengths_make (lengths.h). */
+#define RB_NET_OPTS(L, DIR, LENGTHS)                                                              \
+    {"layers", "L", "stacked layers", L, 0},                                                     \
+    {"dir", "D", "direction mode of every layer: l2r | r2l | bi_concat | bi_sum", DIR, 0},      \
+    {"lengths", "SPEC", "per-sequence lengths: N comma-separated values in [1, T] | "            \
+                        "random[:MIN] (uniform in [MIN, T] from the seed) | full", LENGTHS, 0}
+
+/* The most layers a network may have. */
+#define RB_MAX_LAYERS 1024
+
+/* --layers and --dir of a command (each must be in opts) into s->layers
+ * and s->dir; dies naming cmd. --lengths is parsed by rb_lengths_make once
+ * T, N and the seed are known. */
+void rb_parse_net_opts(rb_opt *opts, int nopts, const char *cmd, rb_shape *s);
+
 /* The options --T --N --I --H of a command (each must be in opts), parsed
  * strictly into s->T N I H in [1, RB_MAX_DIM]; given[i] is the value when
  * the option was on the command line, else 0 (NULL: not wanted). */

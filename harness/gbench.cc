@@ -10,12 +10,20 @@
 // cannot run is registered once as "<variant>/unavailable" and reports the
 // reason through SkipWithError: listed, never dropped silently.
 //
+// Networks (EQUATIONS.md "Networks"), named net/<cell>_L<layers>_<mode>
+// [_varlen]/<pass>/<variant>, on the same shapes: an lstm of 2 bi_concat
+// layers, a gru of 3 l2r layers, and one lstm layer whose lengths are
+// uniform in [1, T] (from seed 1), whose GFLOP/s count real steps only.
+// They add "tokens/s" (real steps of all sequences per second). A variant
+// that lacks a network feature is listed with its reason, as above.
+//
 // Plans are created and parameters packed before the timed loop; one
 // iteration is one pass. "GFLOP/s" is the benchdnn GEMM count of the pass
 // (EQUATIONS.md, 1x forward for infer, 3x for fwdbwd) per second;
 // "GFLOP/s_deepbench" is DeepBench's recurrent-only count.
 //
 //   build/rnnbench_gbench --benchmark_filter='lstm/infer/avx512'
+//   build/rnnbench_gbench --benchmark_filter='^net/'
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -27,6 +35,7 @@ extern "C" {
 #include "../kernels/rnn.h"
 #include "../variants/variant.h"
 #include "affinity.h"
+#include "lengths.h"
 #include "run.h"
 #include "sysinfo.h"
 #include "tensors.h"
@@ -38,14 +47,35 @@ struct Shape {
     int T, N, I, H;
 };
 
-void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_pass pass)
+// A network configuration: layers, direction mode, lengths (a --lengths
+// spec of rb_lengths_make: "full" or "random").
+struct Net {
+    rb_cell cell;
+    int layers;
+    rb_dir dir;
+    const char *lengths;
+};
+
+const Net one_layer{RB_LSTM, 1, RB_DIR_L2R, "full"}; // cell set per benchmark
+
+void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_pass pass, const Net &net)
 {
-    rb_shape s{}; // one layer, l2r, full length
+    rb_shape s{}; // one layer, l2r, full length unless net says otherwise
     s.cell = cell;
     s.T = (int)state.range(0);
     s.N = (int)state.range(1);
     s.I = (int)state.range(2);
     s.H = (int)state.range(3);
+    s.layers = net.layers;
+    s.dir = net.dir;
+    std::vector<int> lengths((size_t)s.N);
+    char err[512];
+    const int drawn = rb_lengths_make(net.lengths, s.T, s.N, 1, lengths.data(), err, sizeof err);
+    if (drawn < 0) {
+        state.SkipWithError(err);
+        return;
+    }
+    if (drawn) s.lengths = lengths.data();
     rb_problem p{}; // grid 0 x 0: from the cost model
     p.s = s;
     p.threads = (int)state.range(4);
@@ -53,7 +83,6 @@ void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_p
         state.SkipWithError(why);
         return;
     }
-    char err[512];
     const size_t ws_bytes = v->ops->workspace_bytes(&p);
     if (rb_check_fits(rb_tset_bytes(&s, ws_bytes), err, sizeof err) != 0) {
         state.SkipWithError(err);
@@ -91,6 +120,9 @@ void bench_pass(benchmark::State &state, const rb_variant *v, rb_cell cell, rb_p
     const double deepbench = rb_pass_flops(&s, pass) / rb_flops_forward(&s) * rb_flops_deepbench(&s);
     state.counters["GFLOP/s_deepbench"] =
         benchmark::Counter(deepbench * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    if (rb_shape_is_net(&s) || s.lengths)
+        state.counters["tokens/s"] =
+            benchmark::Counter((double)rb_tokens(&s), benchmark::Counter::kIsIterationInvariantRate);
     state.SetLabel(std::string(v->isa) + "," + v->parallel);
 
     rb_free(ws);
@@ -137,7 +169,8 @@ void add_context(const rb_sysinfo &si, int cores)
     benchmark::AddCustomContext("rnnbench_compiler", std::string(si.compiler) + " " + si.cflags);
     benchmark::AddCustomContext("rnnbench_flop_count",
                                 "GFLOP/s: benchdnn GEMM count 2*G*H*(I+H)*N*T x pass (infer 1, fwdbwd 3); "
-                                "GFLOP/s_deepbench: 2*G*H*H*N*T x pass");
+                                "GFLOP/s_deepbench: 2*G*H*H*N*T x pass; networks: summed over layers and "
+                                "directions, N*T replaced by the real steps (tokens)");
 }
 
 void register_all(int cores)
@@ -166,8 +199,61 @@ void register_all(int cores)
                     benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
                     continue;
                 }
+                auto *b = benchmark::RegisterBenchmark(name.c_str(), [v, cell, pass](benchmark::State &st) {
+                    bench_pass(st, v, cell, pass, one_layer);
+                });
+                b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+                const Shape *shapes = naive ? small : big;
+                const int nshapes = naive ? 1 : 2;
+                for (int k = 0; k < nshapes; k++)
+                    for (int t : threads)
+                        b->Args({shapes[k].T, shapes[k].N, shapes[k].I, shapes[k].H, t});
+            }
+        }
+    }
+}
+
+// The network configurations, on the shapes and thread counts of the
+// single layers.
+void register_nets(int cores)
+{
+    static const Net nets[] = {
+        {RB_LSTM, 2, RB_DIR_BI_CONCAT, "full"},
+        {RB_GRU, 3, RB_DIR_L2R, "full"},
+        {RB_LSTM, 1, RB_DIR_L2R, "random"},
+    };
+    static const Shape big[] = {{50, 64, 512, 512}, {100, 1, 256, 256}};
+    static const Shape small[] = {{25, 16, 64, 64}};
+    static const rb_pass passes[] = {RB_PASS_INFER, RB_PASS_FWDBWD};
+    for (int i = 0; i < rb_variant_count(); i++) {
+        const rb_variant *v = rb_variant_at(i);
+        if (rb_variant_why_not_any(v)) continue; // listed once by register_all
+        const bool naive = std::string(v->name) == "naive";
+        std::vector<int> threads = {1};
+        if (rb_variant_is_parallel(v) && cores > 1) threads.push_back(cores);
+        for (const Net &net : nets) {
+            const bool varlen = std::string(net.lengths) != "full";
+            const std::string label = std::string("net/") + rb_cell_name(net.cell) + "_L" +
+                                      std::to_string(net.layers) + "_" + rb_dir_name(net.dir) +
+                                      (varlen ? "_varlen" : "");
+            // A small problem with the network's features, to ask the
+            // variant before registering: lengths 1 and 2 vary.
+            static const int probe_lengths[2] = {1, 2};
+            rb_problem probe{};
+            probe.s.cell = net.cell;
+            probe.s.T = probe.s.N = 2;
+            probe.s.I = probe.s.H = probe.threads = 1;
+            probe.s.layers = net.layers;
+            probe.s.dir = net.dir;
+            probe.s.lengths = varlen ? probe_lengths : nullptr;
+            for (rb_pass pass : passes) {
+                const std::string name = label + "/" + rb_pass_name(pass) + "/" + v->name;
+                if (const char *why = rb_variant_why_not(v, &probe)) { // listed, never run
+                    benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
+                    continue;
+                }
                 auto *b = benchmark::RegisterBenchmark(
-                    name.c_str(), [v, cell, pass](benchmark::State &st) { bench_pass(st, v, cell, pass); });
+                    name.c_str(), [v, pass, net](benchmark::State &st) { bench_pass(st, v, net.cell, pass, net); });
                 b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
                 const Shape *shapes = naive ? small : big;
                 const int nshapes = naive ? 1 : 2;
@@ -193,6 +279,7 @@ int main(int argc, char **argv)
     const int cores = usable_cores(si);
     add_context(si, cores);
     register_all(cores);
+    register_nets(cores);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -13,10 +13,12 @@
  * The header dict is parsed as the small subset of Python literals that numpy
  * writes (keys in any order, any spacing, a trailing comma, Python 2's "3L"),
  * not with a general evaluator.
- * Only '<f4' in C order is accepted: the harness computes in float32, and
+ * Tensors must be '<f4' in C order: the harness computes in float32, and
  * silently converting float64 or transposing a Fortran array would hide a
  * mistake in whatever produced the file. The data must be exactly as long as
  * the shape says; trailing bytes usually mean a wrong shape or dtype upstream.
+ * Integer arrays (lengths.npy) are '<i8', numpy's default int, or '<i4', with
+ * the same checks; they are returned as int64.
  *
  * The reader must survive any bytes: every length is checked before use, the
  * header length is capped, the element count is checked for size_t overflow,
@@ -69,21 +71,21 @@ static int host_is_little(void)
     return b == 1;
 }
 
-static void swap4(float *v, size_t n)
+/* Reverses the bytes of each of n elements of elem bytes. */
+static void swap_elems(void *v, size_t n, size_t elem)
 {
     unsigned char *p = (unsigned char *)v;
-    for (size_t i = 0; i < n; i++, p += 4) {
-        unsigned char t = p[0];
-        p[0] = p[3];
-        p[3] = t;
-        t = p[1];
-        p[1] = p[2];
-        p[2] = t;
-    }
+    for (size_t i = 0; i < n; i++, p += elem)
+        for (size_t a = 0, b = elem - 1; a < b; a++, b--) {
+            unsigned char t = p[a];
+            p[a] = p[b];
+            p[b] = t;
+        }
 }
 
-/* Element count, or -1 if it or its byte size overflows size_t. */
-static int count_elems(int ndim, const size_t *dims, size_t *n)
+/* Element count, or -1 if it or its byte size (elements of elem bytes)
+ * overflows size_t. */
+static int count_elems(int ndim, const size_t *dims, size_t elem, size_t *n)
 {
     size_t p = 1;
     for (int i = 0; i < ndim; i++)
@@ -92,7 +94,7 @@ static int count_elems(int ndim, const size_t *dims, size_t *n)
             return 0;
         }
     for (int i = 0; i < ndim; i++) {
-        if (dims[i] > SIZE_MAX / sizeof(float) / p)
+        if (dims[i] > SIZE_MAX / elem / p)
             return -1;
         p *= dims[i];
     }
@@ -124,7 +126,7 @@ void rb_npy_shape_str(char *buf, size_t len, int ndim, const size_t *dims)
 
 /* Builds magic, version, length and padded dict; returns its total length
  * (a multiple of 64), or 0 if cap is too small. */
-static size_t build_header(char *buf, size_t cap, int ndim, const size_t *dims)
+static size_t build_header(char *buf, size_t cap, const char *descr, int ndim, const size_t *dims)
 {
     char shape[RB_NPY_MAXDIM * 24 + 4];
     rb_npy_shape_str(shape, sizeof shape, ndim, dims);
@@ -132,8 +134,8 @@ static size_t build_header(char *buf, size_t cap, int ndim, const size_t *dims)
     if (cap <= pre)
         return 0;
     int k = snprintf(buf + pre, cap - pre,
-                     "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }",
-                     shape);
+                     "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                     descr, shape);
     if (k < 0 || (size_t)k >= cap - pre)
         return 0;
     size_t dict = (size_t)k;
@@ -160,8 +162,9 @@ static size_t build_header(char *buf, size_t cap, int ndim, const size_t *dims)
     return pre + hlen;
 }
 
-int rb_npy_write(const char *path, const float *data, int ndim,
-                 const size_t *dims, char *err, size_t errlen)
+/* Writes n elements of elem bytes (host order) under the header of descr. */
+static int write_npy(const char *path, const void *data, size_t elem, const char *descr, int ndim,
+                     const size_t *dims, char *err, size_t errlen)
 {
     size_t n;
     if (!path) {
@@ -173,7 +176,7 @@ int rb_npy_write(const char *path, const float *data, int ndim,
                 ndim, RB_NPY_MAXDIM);
         return -1;
     }
-    if (count_elems(ndim, dims, &n) != 0) {
+    if (count_elems(ndim, dims, elem, &n) != 0) {
         set_err(err, errlen, "%s: element count overflows size_t", path);
         return -1;
     }
@@ -182,7 +185,7 @@ int rb_npy_write(const char *path, const float *data, int ndim,
         return -1;
     }
     char hdr[512];
-    size_t hlen = build_header(hdr, sizeof hdr, ndim, dims);
+    size_t hlen = build_header(hdr, sizeof hdr, descr, ndim, dims);
     if (hlen == 0) {
         set_err(err, errlen, "%s: header does not fit", path);
         return -1;
@@ -198,14 +201,15 @@ int rb_npy_write(const char *path, const float *data, int ndim,
     int ok = fwrite(hdr, 1, hlen, f) == hlen;
     if (ok && n > 0) {
         if (host_is_little()) {
-            ok = fwrite(data, sizeof(float), n, f) == n;
+            ok = fwrite(data, elem, n, f) == n;
         } else {
-            float buf[1024];
-            for (size_t i = 0; ok && i < n; i += 1024) {
-                size_t m = n - i < 1024 ? n - i : 1024;
-                memcpy(buf, data + i, m * sizeof(float));
-                swap4(buf, m);
-                ok = fwrite(buf, sizeof(float), m, f) == m;
+            unsigned char buf[8192];
+            const size_t per = sizeof buf / elem;
+            for (size_t i = 0; ok && i < n; i += per) {
+                size_t m = n - i < per ? n - i : per;
+                memcpy(buf, (const unsigned char *)data + i * elem, m * elem);
+                swap_elems(buf, m, elem);
+                ok = fwrite(buf, elem, m, f) == m;
             }
         }
     }
@@ -230,6 +234,18 @@ int rb_npy_write(const char *path, const float *data, int ndim,
     return 0;
 }
 
+int rb_npy_write(const char *path, const float *data, int ndim,
+                 const size_t *dims, char *err, size_t errlen)
+{
+    return write_npy(path, data, sizeof(float), "<f4", ndim, dims, err, errlen);
+}
+
+int rb_npy_write_i64(const char *path, const int64_t *data, int ndim,
+                     const size_t *dims, char *err, size_t errlen)
+{
+    return write_npy(path, data, sizeof(int64_t), "<i8", ndim, dims, err, errlen);
+}
+
 /* ------------------------------------------------------------ header dict */
 
 typedef struct {
@@ -245,7 +261,11 @@ typedef struct {
     int ndim;
     size_t dims[RB_NPY_MAXDIM];
     int have_descr, have_fortran, have_shape;
+    size_t elem;    /* bytes per element, set by check_descr */
 } npy_header;
+
+/* What a reader accepts: float32 tensors, or integers (lengths.npy). */
+typedef enum { NPY_WANT_F32, NPY_WANT_INT } npy_want;
 
 static int is_ws(char c)
 {
@@ -496,11 +516,22 @@ static const char *dtype_name(char kind, unsigned long size)
     }
 }
 
-/* 0 for '<f4'; otherwise -1 with a reason that names the dtype found. */
-static int check_descr(const npy_header *h, char *why, size_t whylen)
+/* 0 (and h->elem set) for a dtype the reader wants: '<f4' for tensors,
+ * '<i8' or '<i4' for integers; otherwise -1 with a reason that names the
+ * dtype found. */
+static int check_descr(npy_header *h, npy_want want, char *why, size_t whylen)
 {
-    if (h->descr_len == 3 && memcmp(h->descr, "<f4", 3) == 0)
+    const int is3 = h->descr_len == 3;
+    if (want == NPY_WANT_F32 && is3 && memcmp(h->descr, "<f4", 3) == 0) {
+        h->elem = 4;
         return 0;
+    }
+    if (want == NPY_WANT_INT && is3 && (memcmp(h->descr, "<i8", 3) == 0 || memcmp(h->descr, "<i4", 3) == 0)) {
+        h->elem = h->descr[2] == '8' ? 8 : 4;
+        return 0;
+    }
+    const char *wanted = want == NPY_WANT_F32 ? "float32 '<f4'" : "int64 '<i8' or int32 '<i4'";
+    const char *wanted_name = want == NPY_WANT_F32 ? "float32" : NULL;
     char shown[40];
     printable(shown, sizeof shown, h->descr, strlen(h->descr));
     if (h->descr_len >= sizeof h->descr) /* cut to 31 chars: say so */
@@ -515,20 +546,20 @@ static int check_descr(const npy_header *h, char *why, size_t whylen)
         if (*endp == '\0')
             name = dtype_name(*d, size);
     }
-    if (name && strcmp(name, "float32") == 0) {
+    const int wanted_type = name && (wanted_name ? strcmp(name, wanted_name) == 0
+                                                 : strcmp(name, "int64") == 0 || strcmp(name, "int32") == 0);
+    if (wanted_type) {
         /* '=' is native order, '|' is for single bytes; numpy writes '<'. */
+        const char *spelled = want == NPY_WANT_F32 ? "'<f4' is" : "'<i8' or '<i4' are";
         set_err(why, whylen,
-                order == '>' ? "dtype '%s' is big-endian float32; only "
-                               "little-endian '<f4' is supported"
-                             : "dtype '%s' is float32 without numpy's explicit "
-                               "little-endian '<'; only '<f4' is supported",
-                shown);
+                order == '>' ? "dtype '%s' is big-endian %s; only little-endian %s supported"
+                             : "dtype '%s' is %s without numpy's explicit little-endian '<'; only %s supported",
+                shown, name, spelled);
     } else if (name) {
-        set_err(why, whylen, "dtype '%s' is %s%s; only float32 '<f4' is "
-                "supported", shown, order == '>' ? "big-endian " : "", name);
+        set_err(why, whylen, "dtype '%s' is %s%s; only %s %s supported", shown, order == '>' ? "big-endian " : "",
+                name, wanted, want == NPY_WANT_F32 ? "is" : "are");
     } else {
-        set_err(why, whylen, "dtype '%s' is not supported; only float32 '<f4'",
-                shown);
+        set_err(why, whylen, "dtype '%s' is not supported; only %s", shown, wanted);
     }
     return -1;
 }
@@ -538,8 +569,8 @@ static int check_descr(const npy_header *h, char *why, size_t whylen)
 /* Reads magic, version and header dict up to the first data byte, checks
  * dtype and order, and (where the stream can seek) that the data is exactly
  * as long as the shape says. Sets *h, *n elements and shape (as printed). */
-static int read_head(FILE *f, const char *name, npy_header *h, size_t *n, char *shape, size_t shapelen,
-                     char *err, size_t errlen)
+static int read_head(FILE *f, const char *name, npy_want want, npy_header *h, size_t *n, char *shape,
+                     size_t shapelen, char *err, size_t errlen)
 {
     char why[256];
     unsigned char pre[12];
@@ -604,7 +635,7 @@ static int read_head(FILE *f, const char *name, npy_header *h, size_t *n, char *
         set_err(err, errlen, "%s: %s", name, why);
         return -1;
     }
-    if (check_descr(h, why, sizeof why) != 0) {
+    if (check_descr(h, want, why, sizeof why) != 0) {
         set_err(err, errlen, "%s: %s", name, why);
         return -1;
     }
@@ -614,12 +645,13 @@ static int read_head(FILE *f, const char *name, npy_header *h, size_t *n, char *
         return -1;
     }
     rb_npy_shape_str(shape, shapelen, h->ndim, h->dims);
-    if (count_elems(h->ndim, h->dims, n) != 0) {
+    /* Integers are returned as int64 whatever their width on disk. */
+    if (count_elems(h->ndim, h->dims, want == NPY_WANT_INT ? 8 : h->elem, n) != 0) {
         set_err(err, errlen, "%s: shape %s: element count overflows size_t",
                 name, shape);
         return -1;
     }
-    size_t nbytes = *n * sizeof(float);
+    size_t nbytes = *n * h->elem;
 
     /* Compare with the file size first, so a corrupt shape is reported as
      * such instead of as a failed multi-terabyte malloc. Pipes cannot seek;
@@ -652,12 +684,12 @@ static int read_head(FILE *f, const char *name, npy_header *h, size_t *n, char *
     return 0;
 }
 
-/* Reads the n elements that follow the header into buf, and requires the
- * stream to end right there. */
-static int read_data(FILE *f, const char *name, float *buf, size_t n, const char *shape, char *err,
+/* Reads the n elements of elem bytes that follow the header into buf, and
+ * requires the stream to end right there. */
+static int read_data(FILE *f, const char *name, void *buf, size_t n, size_t elem, const char *shape, char *err,
                      size_t errlen)
 {
-    const size_t nbytes = n * sizeof(float);
+    const size_t nbytes = n * elem;
     size_t got = fread(buf, 1, nbytes, f);
     if (got < nbytes) {
         if (ferror(f))
@@ -678,7 +710,7 @@ static int read_data(FILE *f, const char *name, float *buf, size_t n, const char
         return -1;
     }
     if (!host_is_little())
-        swap4(buf, n);
+        swap_elems(buf, n, elem);
     return 0;
 }
 
@@ -696,7 +728,7 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
     npy_header h;
     size_t n;
     char shape[RB_NPY_MAXDIM * 24 + 4];
-    if (read_head(f, name, &h, &n, shape, sizeof shape, err, errlen) != 0)
+    if (read_head(f, name, NPY_WANT_F32, &h, &n, shape, sizeof shape, err, errlen) != 0)
         return -1;
     float *buf = malloc(n ? n * sizeof(float) : 1);
     if (!buf) {
@@ -704,7 +736,7 @@ int rb_npy_read_stream(FILE *f, const char *name, float **data, int *ndim,
                 "%s)", name, n * sizeof(float), shape);
         return -1;
     }
-    if (read_data(f, name, buf, n, shape, err, errlen) != 0) {
+    if (read_data(f, name, buf, n, sizeof(float), shape, err, errlen) != 0) {
         free(buf);
         return -1;
     }
@@ -758,12 +790,12 @@ typedef struct {
 
 /* path opened as open_regular does and its header read into o; 0, or -1
  * with err written. */
-static int open_head(const char *path, npy_open *o, char *err, size_t errlen)
+static int open_head(const char *path, npy_want want, npy_open *o, char *err, size_t errlen)
 {
     o->f = open_regular(path, err, errlen);
     if (!o->f)
         return -1;
-    if (read_head(o->f, path, &o->h, &o->n, o->shape, sizeof o->shape, err, errlen) != 0) {
+    if (read_head(o->f, path, want, &o->h, &o->n, o->shape, sizeof o->shape, err, errlen) != 0) {
         fclose(o->f);
         return -1;
     }
@@ -777,7 +809,7 @@ int rb_npy_read_header(const char *path, int *ndim, size_t dims[RB_NPY_MAXDIM], 
         return -1;
     }
     npy_open o;
-    if (open_head(path, &o, err, errlen) != 0)
+    if (open_head(path, NPY_WANT_F32, &o, err, errlen) != 0)
         return -1;
     fclose(o.f);
     *ndim = o.h.ndim;
@@ -803,7 +835,7 @@ int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims,
         return -1;
     }
     npy_open o;
-    if (open_head(path, &o, err, errlen) != 0)
+    if (open_head(path, NPY_WANT_F32, &o, err, errlen) != 0)
         return -1;
     int same = o.h.ndim == ndim;
     for (int i = 0; same && i < ndim; i++)
@@ -812,7 +844,7 @@ int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims,
     if (!same)
         shape_mismatch(path, o.h.ndim, o.h.dims, ndim, dims, err, errlen);
     else
-        rc = read_data(o.f, path, dst, o.n, o.shape, err, errlen);
+        rc = read_data(o.f, path, dst, o.n, sizeof(float), o.shape, err, errlen);
     fclose(o.f);
     return rc;
 }
@@ -857,5 +889,42 @@ int rb_npy_read_shape(const char *path, float **data, int ndim,
         *data = NULL;
         return -1;
     }
+    return 0;
+}
+
+int rb_npy_read_i64(const char *path, int64_t **data, int *ndim, size_t dims[RB_NPY_MAXDIM], char *err,
+                    size_t errlen)
+{
+    if (data)
+        *data = NULL;
+    if (!path || !data || !ndim || !dims) {
+        set_err(err, errlen, "%s: rb_npy_read_i64: NULL argument", path ? path : "(null)");
+        return -1;
+    }
+    npy_open o;
+    if (open_head(path, NPY_WANT_INT, &o, err, errlen) != 0)
+        return -1;
+    int64_t *buf = malloc(o.n ? o.n * sizeof(int64_t) : 1);
+    int rc = -1;
+    if (!buf)
+        set_err(err, errlen, "%s: out of memory for %zu integers (shape %s)", path, o.n, o.shape);
+    else
+        rc = read_data(o.f, path, buf, o.n, o.h.elem, o.shape, err, errlen);
+    fclose(o.f);
+    if (rc != 0) {
+        free(buf);
+        return -1;
+    }
+    if (o.h.elem == 4) { /* widen '<i4' in place, from the last element down */
+        for (size_t i = o.n; i-- > 0;) {
+            int32_t v;
+            memcpy(&v, (const unsigned char *)buf + 4 * i, sizeof v);
+            buf[i] = v;
+        }
+    }
+    *data = buf;
+    *ndim = o.h.ndim;
+    for (int i = 0; i < o.h.ndim; i++)
+        dims[i] = o.h.dims[i];
     return 0;
 }

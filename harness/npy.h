@@ -1,5 +1,6 @@
 /*
- * npy.h: NumPy .npy files of float32 tensors (little-endian '<f4', C order).
+ * npy.h: NumPy .npy files of float32 tensors (little-endian '<f4', C order),
+ * and of integers (lengths.npy: '<i8' written, '<i8' or '<i4' read).
  *
  * Every function returns 0, or -1 with a one-line reason in err that names
  * the file. err may be NULL or errlen 0 when the caller does not want it; a
@@ -9,6 +10,7 @@
 #define RB_NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define RB_NPY_MAXDIM 8
@@ -47,6 +49,14 @@ int rb_npy_read_into(const char *path, float *dst, int ndim, const size_t *dims,
 /* The readers that take a path refuse anything but a regular file (a FIFO
  * would block, a directory or device is no .npy file); use
  * rb_npy_read_stream for pipes. */
+
+/* Integers: writes little-endian int64 ('<i8', numpy's default int); reads
+ * '<i8' or '<i4' (C order, the same validation as the float readers) into a
+ * malloc'ed int64 array (caller frees). */
+int rb_npy_write_i64(const char *path, const int64_t *data, int ndim,
+                     const size_t *dims, char *err, size_t errlen);
+int rb_npy_read_i64(const char *path, int64_t **data, int *ndim,
+                    size_t dims[RB_NPY_MAXDIM], char *err, size_t errlen);
 
 /* Writes a shape as Python prints it: "()", "(5,)", "(3, 4)". Cut to len. */
 void rb_npy_shape_str(char *buf, size_t len, int ndim, const size_t *dims);

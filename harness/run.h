@@ -30,8 +30,7 @@ typedef struct {
 int rb_time_pass(const rb_variant *v, const rb_problem *p, rb_tset *ts, rb_pass pass, int reps,
                  int warmup, rb_timing *out, char *err, size_t errlen);
 
-/* Writes every tensor of ts (with_grads: also dy dhT dcT and the gradients)
- * as DIR/<name>.npy, creating DIR. */
-int rb_save_tensors(const char *dir, const rb_tset *ts, int with_grads, char *err, size_t errlen);
+/* rb_save_tensors (--save) and the readers of --load: tensor_io.h. */
+#include "tensor_io.h"
 
 #endif

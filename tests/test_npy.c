@@ -829,6 +829,86 @@ static void test_err_buffer_limits(void **state)
     assert_string_equal(s, "(123456");
 }
 
+
+/* Integers (lengths.npy): '<i8' round trip bit for bit, with numpy's header;
+ * '<i4' read and widened; floats, big-endian and other widths refused with
+ * the float readers' checks (truncated and trailing data too). */
+static void test_int64_roundtrip_and_int32(void **state)
+{
+    char path[256], err[512];
+    const int64_t v[5] = {7, 1, -3, INT64_MAX, 1LL << 40};
+    const size_t d[1] = {5};
+    path_of(state, "len8.npy", path, sizeof path);
+    assert_int_equal(rb_npy_write_i64(path, v, 1, d, err, sizeof err), 0);
+    size_t n;
+    unsigned char *img = slurp(path, &n);
+    assert_int_equal(n, 128 + 5 * 8);
+    assert_memory_equal(img + 10, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }", 57);
+    free(img);
+    int64_t *got = NULL;
+    int nd = -1;
+    size_t gd[RB_NPY_MAXDIM];
+    assert_int_equal(rb_npy_read_i64(path, &got, &nd, gd, err, sizeof err), 0);
+    assert_int_equal(nd, 1);
+    assert_int_equal(gd[0], 5);
+    assert_memory_equal(got, v, sizeof v);
+    free(got);
+
+    unsigned char buf[512];
+    const int32_t w[5] = {3, -1, 2, INT32_MAX, INT32_MIN};
+    n = build(buf, sizeof buf, 1, 0, "{'descr': '<i4', 'fortran_order': False, 'shape': (5,), }", w, sizeof w);
+    path_of(state, "len4.npy", path, sizeof path);
+    write_bytes(path, buf, n);
+    assert_int_equal(rb_npy_read_i64(path, &got, &nd, gd, err, sizeof err), 0);
+    assert_int_equal(gd[0], 5);
+    for (int i = 0; i < 5; i++) assert_true(got[i] == (int64_t)w[i]);
+    free(got);
+    /* the float reader still refuses them */
+    float *f = NULL;
+    assert_int_equal(rb_npy_read(path, &f, &nd, gd, err, sizeof err), -1);
+    assert_non_null(strstr(err, "int32"));
+}
+
+static void expect_int_reject(void **state, const char *name, const char *dict, size_t nbytes, const char *word)
+{
+    char path[256], err[512];
+    unsigned char buf[512];
+    static const int64_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    size_t n = build(buf, sizeof buf, 1, 0, dict, payload, nbytes);
+    path_of(state, name, path, sizeof path);
+    write_bytes(path, buf, n);
+    int64_t *got = (int64_t *)&got;
+    int nd;
+    size_t gd[RB_NPY_MAXDIM];
+    err[0] = '\0';
+    int rc = rb_npy_read_i64(path, &got, &nd, gd, err, sizeof err);
+    print_message("%s: rc %d: %s\n", name, rc, err);
+    assert_int_equal(rc, -1);
+    assert_null(got);
+    assert_non_null(strstr(err, word));
+    assert_non_null(strstr(err, path));
+}
+
+static void test_int_rejects(void **state)
+{
+    expect_int_reject(state, "i_f4.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", 16,
+                      "float32; only int64 '<i8' or int32 '<i4'");
+    expect_int_reject(state, "i_f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", 32,
+                      "float64");
+    expect_int_reject(state, "i_be.npy", "{'descr': '>i8', 'fortran_order': False, 'shape': (4,), }", 32,
+                      "big-endian int64");
+    expect_int_reject(state, "i_i2.npy", "{'descr': '<i2', 'fortran_order': False, 'shape': (4,), }", 8,
+                      "int16");
+    expect_int_reject(state, "i_u8.npy", "{'descr': '<u8', 'fortran_order': False, 'shape': (4,), }", 32,
+                      "uint64");
+    expect_int_reject(state, "i_fo.npy", "{'descr': '<i8', 'fortran_order': True, 'shape': (4,), }", 32,
+                      "Fortran");
+    expect_int_reject(state, "i_short.npy", "{'descr': '<i8', 'fortran_order': False, 'shape': (4,), }", 31,
+                      "truncated");
+    expect_int_reject(state, "i_long.npy", "{'descr': '<i4', 'fortran_order': False, 'shape': (4,), }", 20,
+                      "trailing");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +941,8 @@ int main(void)
         cmocka_unit_test(test_read_into),
         cmocka_unit_test(test_reject_non_regular_files),
         cmocka_unit_test(test_err_buffer_limits),
+        cmocka_unit_test(test_int64_roundtrip_and_int32),
+        cmocka_unit_test(test_int_rejects),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
