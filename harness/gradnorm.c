@@ -227,24 +227,25 @@ void rb_gn_head_weights(const rb_gn_config *c, uint64_t seed, double *V)
     for (size_t i = 0; i < (size_t)c->K * c->s.H; i++) V[i] = rb_rng_uniform(&vr, a);
 }
 
-/* The head on a float run (ts's y and dy): through rb_gn_head in double,
- * dy rounded to float once at the end, as the variant sees it. */
-static double head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const double *V, double *dV,
-                   double *db, double *z)
+/* The head on a float run (ts's y and dy): through rb_gn_head_loss in double,
+ * dy rounded to float once at the end, as the variant sees it. Returns 0
+ * and the loss in *L, or -1 if out of memory. */
+static int head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const double *V, double *dV,
+                double *db, double *z, double *L)
 {
     const size_t n = (size_t)c->s.T * c->s.N * c->s.H;
     double *y = calloc(n, sizeof(double)), *dy = calloc(n, sizeof(double));
     if (!y || !dy) {
         free(y);
         free(dy);
-        return NAN;
+        return -1;
     }
     for (size_t i = 0; i < n; i++) y[i] = ts->t.t[RB_Y][i];
-    double L = rb_gn_head_loss(c, seed, V, y, dy, dV, db, z);
+    *L = rb_gn_head_loss(c, seed, V, y, dy, dV, db, z);
     for (size_t i = 0; i < n; i++) ts->t.t[RB_DY][i] = (float)dy[i];
     free(y);
     free(dy);
-    return L;
+    return 0;
 }
 
 /* The first step whose output h_t (or the final state) is not finite, or
@@ -328,8 +329,7 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
             rc = 0;
             goto done;
         }
-        r->loss = head(c, &full, seed, V, dV, db, z);
-        if (isnan(r->loss)) {
+        if (head(c, &full, seed, V, dV, db, z, &r->loss) != 0) {
             vrun_end(c, &vr);
             snprintf(err, errlen, "out of memory");
             goto done;
