@@ -122,7 +122,7 @@ else
   Q := @
 endif
 
-.PHONY: all check test-bin neon-check bench gbench plots compare gradplots clean deps help FORCE
+.PHONY: all check test-bin neon-check bench gbench plots compare gradplots torch-compare clean deps help FORCE
 all: $(BIN) $(if $(HAVE_GBENCH),$(GBENCH))
 
 # What was detected, as one line in $(CONFIG): every object depends on it,
@@ -212,6 +212,14 @@ compare:
 # Gradient norms across time steps (vanishing/exploding gradients).
 gradplots: $(BIN)
 	@bash scripts/gradplots.sh "$(BIN)"
+
+# Networks against PyTorch (optional, not in make check: python3-torch is
+# large): scripts/torch-compare.sh. TORCH_PYTHON picks the Python that has
+# torch (default /usr/bin/python3); exit 77 when there is none.
+$(BUILD)/torch_netgen: tests/torch_netgen.c $(LIB)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $< $(LIB) -o $@ $(LDLIBS_ALL)
+torch-compare: $(BIN) $(BUILD)/torch_netgen
+	@bash scripts/torch-compare.sh "$(BIN)" "$(BUILD)/torch_netgen"
 
 deps:
 	@bash scripts/install-deps.sh

@@ -3,11 +3,16 @@
  * ∂L/∂x_t, step t's term of dweight_hh) against k = T-1-t steps back, for
  * each cell and recurrent scale rho, through a variant's own BPTT; one CSV
  * row per (cell, rho, k), aggregated over seeds (geometric mean, min, max).
- * The experiment and its bookkeeping are described in gradnorm.h.
+ * With --layers L the same through an L-layer network on the double
+ * reference: one row per (cell, rho, layer, k), the CSV's last column
+ * `layer` (0 in the single-layer experiment, whose columns are otherwise
+ * unchanged). The experiment and its bookkeeping are described in
+ * gradnorm.h.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,7 +70,7 @@ static void field(FILE *f, double v, int present)
 static int count_nonfinite(const rb_gn_curve *cv, int lstm)
 {
     int n = !isfinite(cv->grad_norm_before) + !isfinite(cv->grad_norm_after);
-    for (int k = 0; k < cv->T; k++)
+    for (int k = 0; k < cv->L * cv->T; k++)
         n += !isfinite(cv->dh[k]) + !isfinite(cv->dx[k]) + !isfinite(cv->dwhh[k]) +
              !isfinite(cv->dh_clipped[k]) + (lstm && !isfinite(cv->dc[k]));
     return n;
@@ -130,6 +135,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
         {"seeds", "S", "number of seeds (aggregated: geometric mean, min, max)", "5", 0},
         {"seed", "B", "first seed (seeds B, B+1, ...)", "1", 0},
         {"variant", "V", "whose BPTT is used (rnnbench list)", "naive", 0},
+        {"layers", "L", "an L-layer network on the double reference: a row per layer (column layer)", NULL, 0},
         {"threads", "K", "OpenMP threads for parallel variants", "1", 0},
         {"forget-bias", "F", "lstm: added to the forget-gate rows of bias_ih", "0", 0},
         {"loss", "L", "last (on h_{T-1} only) | all (summed over steps)", "last", 0},
@@ -170,7 +176,25 @@ int rb_cmd_gradnorm(int argc, char **argv)
 
     cfg.v = rb_variant_find(OPT("variant")->value);
     if (!cfg.v) rb_die("gradnorm: unknown variant '%s' (see rnnbench list)", OPT("variant")->value);
-    for (int c = 0; c < ncells; c++) {
+    if (OPT("layers")->value) {
+        cfg.layers = (int)rb_parse_long(OPT("layers")->value, "gradnorm: --layers", 1, 64);
+        if (OPT("variant")->seen)
+            rb_die("gradnorm: --layers runs the network on the double reference; --variant does not apply");
+        if (OPT("threads")->seen) rb_die("gradnorm: --layers runs the double reference on one thread; --threads does not apply");
+    }
+    /* What the CSV's variant column names. */
+    const char *who = cfg.layers ? "ref_f64" : cfg.v->name;
+    for (int c = 0; c < ncells && cfg.layers; c++) {
+        /* the network in float and double, its workspace, the chain's scratch */
+        rb_shape s = cfg.s;
+        s.cell = cells[c];
+        s.layers = cfg.layers;
+        char err[512];
+        size_t b = rb_tset_bytes(&s, 0);
+        b = b > SIZE_MAX / 8 ? SIZE_MAX : b * 8;
+        if (rb_check_fits(b, err, sizeof err) != 0) rb_die("gradnorm: %s", err);
+    }
+    for (int c = 0; c < ncells && !cfg.layers; c++) {
         rb_shape s = cfg.s;
         s.cell = cells[c];
         rb_problem p = {.s = s, .threads = cfg.threads};
@@ -186,7 +210,7 @@ int rb_cmd_gradnorm(int argc, char **argv)
 
     fprintf(f, "cell,rho,k,dh_norm,dh_min,dh_max,dc_norm,dx_norm,dwhh_step_norm,dh_norm_clipped,"
                "grad_norm_before,grad_norm_after,forget_bias,loss,head,variant,T,N,I,H,seeds,"
-               "K,clip,seed\n");
+               "K,clip,seed,layer\n");
     for (int c = 0; c < ncells; c++)
         for (int r = 0; r < nrho; r++) {
             rb_gn_config cc = cfg;
@@ -208,22 +232,23 @@ int rb_cmd_gradnorm(int argc, char **argv)
                 fprintf(stderr, "rnnbench: gradnorm: warning: %s rho=%g: %d values are not finite "
                         "(inf or nan in the CSV): the gradient overflowed float\n",
                         rb_cell_name(cells[c]), rho[r], bad);
-            for (int k = 0; k < cc.s.T; k++) {
+            for (int i = 0; i < cv.L * cc.s.T; i++) {
+                const int k = i % cc.s.T;
                 fprintf(f, "%s,%.6g,%d", rb_cell_name(cells[c]), rho[r], k);
-                field(f, cv.dh[k], 1);
-                field(f, cv.dh_min[k], 1);
-                field(f, cv.dh_max[k], 1);
-                field(f, lstm ? cv.dc[k] : 0, lstm);
-                field(f, cv.dx[k], 1);
-                field(f, cv.dwhh[k], 1);
-                field(f, cv.dh_clipped[k], 1);
+                field(f, cv.dh[i], 1);
+                field(f, cv.dh_min[i], 1);
+                field(f, cv.dh_max[i], 1);
+                field(f, lstm ? cv.dc[i] : 0, lstm);
+                field(f, cv.dx[i], 1);
+                field(f, cv.dwhh[i], 1);
+                field(f, cv.dh_clipped[i], 1);
                 field(f, cv.grad_norm_before, 1);
                 field(f, cv.grad_norm_after, 1);
                 field(f, cc.forget_bias, lstm);
-                fprintf(f, ",%s,%s,%s,%d,%d,%d,%d,%d,%d", loss, headname, cfg.v->name, cc.s.T, cc.s.N,
+                fprintf(f, ",%s,%s,%s,%d,%d,%d,%d,%d,%d", loss, headname, who, cc.s.T, cc.s.N,
                         cc.s.I, cc.s.H, seeds, cc.K);
                 field(f, cfg.clip, clipping);
-                fprintf(f, ",%llu\n", (unsigned long long)seed0);
+                fprintf(f, ",%llu,%d\n", (unsigned long long)seed0, i / cc.s.T);
             }
             rb_gn_curve_free(&cv);
         }

@@ -18,9 +18,9 @@
 #include "rng.h"
 #include "tensors.h"
 
-/* rng streams of this experiment; rb_tset_init uses those of rb_tensor_info
- * (1..13). */
-enum { STREAM_U = 100, STREAM_V = 200, STREAM_LABEL = 300 };
+/* rng streams of this experiment (gradnorm.h); rb_tset_init uses those of
+ * rb_tensor_info (1..13). */
+enum { STREAM_U = RB_GN_STREAM_U, STREAM_V = RB_GN_STREAM_V, STREAM_LABEL = RB_GN_STREAM_LABEL };
 
 /* ---- small numerics ---- */
 
@@ -174,22 +174,18 @@ static int set_params(const rb_gn_config *c, rb_tset *ts, uint64_t seed)
     return 0;
 }
 
-/* The head on y: fills dy (zero where the loss does not look), accumulates
- * dV [K][H] and db [K]; returns the loss. */
-static double head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const double *V,
-                   double *dV, double *db, double *z)
+double rb_gn_head_loss(const rb_gn_config *c, uint64_t seed, const double *V, const double *y, double *dy,
+                  double *dV, double *db, double *z)
 {
     const int T = c->s.T, N = c->s.N, H = c->s.H, K = c->K;
-    const float *y = ts->t.t[RB_Y];
-    float *dy = ts->t.t[RB_DY];
-    memset(dy, 0, sizeof(float) * (size_t)T * N * H);
+    memset(dy, 0, sizeof(double) * (size_t)T * N * H);
     memset(dV, 0, sizeof(double) * (size_t)K * H);
     memset(db, 0, sizeof(double) * (size_t)K);
     rb_rng lr = rb_rng_stream(seed, STREAM_LABEL);
     double L = 0;
     for (int t = c->loss == RB_GN_LOSS_LAST ? T - 1 : 0; t < T; t++)
         for (int n = 0; n < N; n++) {
-            const float *h = y + ((size_t)t * N + n) * H;
+            const double *h = y + ((size_t)t * N + n) * H;
             for (int k = 0; k < K; k++) {
                 double s = 0; /* head bias b = 0 */
                 for (int j = 0; j < H; j++) s += V[(size_t)k * H + j] * h[j];
@@ -210,11 +206,11 @@ static double head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const doub
                     z[k] = (sigmoid_d(z[k]) - bit) / N;
                 }
             }
-            float *d = dy + ((size_t)t * N + n) * H;
+            double *d = dy + ((size_t)t * N + n) * H;
             for (int j = 0; j < H; j++) {
                 double s = 0;
                 for (int k = 0; k < K; k++) s += V[(size_t)k * H + j] * z[k];
-                d[j] = (float)s;
+                d[j] = s;
             }
             for (int k = 0; k < K; k++) {
                 db[k] += z[k];
@@ -222,6 +218,34 @@ static double head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const doub
             }
         }
     return L;
+}
+
+void rb_gn_head_weights(const rb_gn_config *c, uint64_t seed, double *V)
+{
+    rb_rng vr = rb_rng_stream(seed, STREAM_V);
+    const float a = 1.0f / sqrtf((float)c->s.H);
+    for (size_t i = 0; i < (size_t)c->K * c->s.H; i++) V[i] = rb_rng_uniform(&vr, a);
+}
+
+/* The head on a float run (ts's y and dy): through rb_gn_head_loss in double,
+ * dy rounded to float once at the end, as the variant sees it. Returns 0
+ * and the loss in *L, or -1 if out of memory. */
+static int head(const rb_gn_config *c, rb_tset *ts, uint64_t seed, const double *V, double *dV,
+                double *db, double *z, double *L)
+{
+    const size_t n = (size_t)c->s.T * c->s.N * c->s.H;
+    double *y = calloc(n, sizeof(double)), *dy = calloc(n, sizeof(double));
+    if (!y || !dy) {
+        free(y);
+        free(dy);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) y[i] = ts->t.t[RB_Y][i];
+    *L = rb_gn_head_loss(c, seed, V, y, dy, dV, db, z);
+    for (size_t i = 0; i < n; i++) ts->t.t[RB_DY][i] = (float)dy[i];
+    free(y);
+    free(dy);
+    return 0;
 }
 
 /* The first step whose output h_t (or the final state) is not finite, or
@@ -259,6 +283,7 @@ void rb_gn_seed_result_free(rb_gn_seed_result *r)
 int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r, char *err,
                      size_t errlen)
 {
+    if (c->layers >= 1) return rb_gradnorm_net_seed(c, seed, r, err, errlen);
     const rb_shape s = c->s;
     const int T = s.T, N = s.N, I = s.I, H = s.H, K = c->K, G = rb_cell_gates(s.cell);
     /* The c-state bookkeeping below is the lstm's (its o gate recomputes
@@ -268,6 +293,7 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
     int rc = -1;
     memset(r, 0, sizeof *r);
     r->T = T;
+    r->L = 1;
     r->overflow_step = -1;
 
     rb_tset full;
@@ -290,12 +316,7 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
     }
     omp_set_num_threads(c->threads);
 
-    /* Head weights. */
-    {
-        rb_rng vr = rb_rng_stream(seed, STREAM_V);
-        const float a = 1.0f / sqrtf((float)H);
-        for (size_t i = 0; i < (size_t)K * H; i++) V[i] = rb_rng_uniform(&vr, a);
-    }
+    rb_gn_head_weights(c, seed, V);
 
     /* Full run: forward, head, backward. */
     {
@@ -308,7 +329,11 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
             rc = 0;
             goto done;
         }
-        r->loss = head(c, &full, seed, V, dV, db, z);
+        if (head(c, &full, seed, V, dV, db, z, &r->loss) != 0) {
+            vrun_end(c, &vr);
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
         memset(full.t.t[RB_DHT], 0, sizeof(float) * NH);
         if (lstm) memset(full.t.t[RB_DCT], 0, sizeof(float) * NH);
         c->v->ops->backward(vr.plan, &full.t, vr.ws);
@@ -456,9 +481,11 @@ void rb_gn_curve_free(rb_gn_curve *c)
 int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_curve *out,
                       char *err, size_t errlen)
 {
-    const int T = c->s.T, lstm = rb_cell_has_c(c->s.cell);
+    /* The curves are [L][T]; below, T counts all L*T points of them. */
+    const int L = c->layers >= 1 ? c->layers : 1, T = L * c->s.T, lstm = rb_cell_has_c(c->s.cell);
     memset(out, 0, sizeof *out);
-    out->T = T;
+    out->T = c->s.T;
+    out->L = L;
     out->seeds = seeds;
     out->overflow_step = -1;
     /* per[quantity][seed][k] */

@@ -60,6 +60,19 @@
  * their curves differ by O(1) although each is a correct gradient of its
  * own trajectory. The seed-to-seed spread (dh_min, dh_max) is the honest
  * error bar there.
+ *
+ * Through depth (layers >= 1 in the config, `gradnorm --layers L`): the same
+ * problem on an L-layer l2r network of the cell, run by the double
+ * reference (kernels/reference), every layer's weight_hh rho times
+ * orthogonal blocks (streams STREAM_U + 1000 l + g), the head on the top
+ * layer. Every curve is then indexed [l][k] (l*T + k): ‖∂L/∂h^{[l]}_t‖, the
+ * total gradient reaching layer l's state at step t (through layer l+1's
+ * input at t and layer l's step t+1), ‖∂L/∂c^{[l]}_t‖, ‖∂L/∂(layer l's
+ * input at t)‖ and step t's term of dweight_hh_l{l}. gradnorm_net.c gets
+ * them from a chain of one-step runs of the one-layer reference per layer,
+ * from the top layer down and from step T-1 back (O(L T) steps, no
+ * differencing); its self-check is the chain's dx and dh0 against the
+ * network reference's own backward.
  */
 #ifndef RB_GRADNORM_H
 #define RB_GRADNORM_H
@@ -82,11 +95,15 @@ typedef struct {
     rb_gn_head head;
     int K;                   /* head outputs (classes or bits)          */
     double clip;             /* <= 0: no clipping                       */
+    int layers;              /* 0: one layer through v (the original
+                              * experiment); L >= 1: an L-layer l2r network
+                              * through the double reference (v unused) */
 } rb_gn_config;
 
-/* One seed's curves, each indexed by k = 0..T-1 (k = T-1-t). */
+/* One seed's curves, each indexed by l*T + k, k = 0..T-1 (k = T-1-t),
+ * l = 0..L-1 (L = 1 for the single-layer experiment). */
 typedef struct {
-    int T;
+    int T, L;
     double *dh, *dc, *dx, *dwhh; /* dc is NULL for cells other than lstm */
     double loss;                 /* the head's loss value               */
     double grad_norm_before, grad_norm_after, clip_scale;
@@ -110,10 +127,10 @@ int rb_gradnorm_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r,
                      size_t errlen);
 void rb_gn_seed_result_free(rb_gn_seed_result *r);
 
-/* Over seeds: geometric mean (0 if any seed is 0), min and max per k. */
+/* Over seeds: geometric mean (0 if any seed is 0), min and max per (l, k). */
 typedef struct {
-    int T, seeds;
-    double *dh, *dh_min, *dh_max, *dc, *dx, *dwhh, *dh_clipped; /* [T] by k */
+    int T, L, seeds;
+    double *dh, *dh_min, *dh_max, *dc, *dx, *dwhh, *dh_clipped; /* [L][T] by l, k */
     double grad_norm_before, grad_norm_after;                    /* geo mean */
     double grad_norm_after_max; /* the largest over seeds               */
     double loss;                /* arithmetic mean of the loss values    */
@@ -125,6 +142,42 @@ typedef struct {
 int rb_gradnorm_curve(const rb_gn_config *c, uint64_t seed0, int seeds, rb_gn_curve *out,
                       char *err, size_t errlen);
 void rb_gn_curve_free(rb_gn_curve *c);
+
+/* ---- through depth (gradnorm_net.c) ---- */
+
+/* Every layer's gradients of an L-layer l2r network of one cell, full
+ * length, for the loss whose gradients with respect to y, hT and cT are
+ * t's dy, dhT and dcT (in the network layout of rnn.h; t also holds x, h0,
+ * c0 and the parameters; nothing in t is written). */
+typedef struct {
+    int L, T;
+    double *dh;        /* [L][T][N][H]  total ∂L/∂h^{[l]}_t                   */
+    double *dc;        /* [L][T][N][H]  lstm: total ∂L/∂c^{[l]}_t, the path
+                        *               through h^{[l]}_t included; else NULL  */
+    double *dx;        /* [T][N][I]     ∂L/∂x_t (layer 0's input)              */
+    double *dh0, *dc0; /* [L][N][H]     ∂L/∂h0, ∂L/∂c0 (dc0: lstm) per layer   */
+    double *dx_norm;   /* [L][T] by t   ‖∂L/∂(layer l's input at step t)‖      */
+    double *dwhh_norm; /* [L][T] by t   ‖step t's term of dweight_hh_l{l}‖     */
+} rb_gn_net_grads;
+
+/* s: layers >= 1, dir l2r, lengths NULL. Returns 0, or -1 with err. */
+int rb_gn_net_grads_run(const rb_shape *s, const rb_tensors_f64 *t, rb_gn_net_grads *g, char *err,
+                        size_t errlen);
+void rb_gn_net_grads_free(rb_gn_net_grads *g);
+
+/* rb_gradnorm_seed for c->layers >= 1 (it calls this). */
+int rb_gradnorm_net_seed(const rb_gn_config *c, uint64_t seed, rb_gn_seed_result *r, char *err,
+                         size_t errlen);
+
+/* Shared by gradnorm.c and gradnorm_net.c: the rng streams of the
+ * experiment (rb_tset_init uses 1..13), the head. */
+enum { RB_GN_STREAM_U = 100, RB_GN_STREAM_V = 200, RB_GN_STREAM_LABEL = 300 };
+/* The head on y [T][N][H]: fills dy [T][N][H] (zero where the loss does
+ * not look), dV [K][H] and db [K]; returns the loss. V [K][H] is drawn by
+ * rb_gn_head_weights; z is scratch of K. */
+double rb_gn_head_loss(const rb_gn_config *c, uint64_t seed, const double *V, const double *y, double *dy,
+                  double *dV, double *db, double *z);
+void rb_gn_head_weights(const rb_gn_config *c, uint64_t seed, double *V);
 
 /* Q [n][n] row-major, orthogonal: the Q factor (R with a positive diagonal,
  * so Q is Haar-distributed) of a Gaussian matrix drawn from the rng stream

@@ -12,6 +12,12 @@
  *   - the curves do not depend on the variant: naive against every other
  *     runnable variant (skipped, not passed, when there is none).
  *   - the orthogonal factor is orthogonal; bad input is one line, exit 2.
+ *   - through depth (--layers): every layer's total ∂L/∂h^{[l]}_t of
+ *     2- and 3-layer networks of every cell matches central finite
+ *     differences of a forward split at (l, t) (1e-6; a perturbed answer
+ *     fails the same check); the chain's dx and dh0 are the network
+ *     reference's; one layer through the double reference gives the
+ *     single-layer curves of naive; the CSV has a row per layer.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -29,6 +35,8 @@
 #include "cli_run.h"
 
 #include "../harness/gradnorm.h"
+#include "../harness/tensors.h"
+#include "../kernels/reference/ref.h"
 
 #ifndef RB_BIN
 #error "RB_BIN must name the rnnbench binary"
@@ -155,6 +163,8 @@ static void test_clip_library(void **state)
 static const char *const header =
     "cell,rho,k,dh_norm,dh_min,dh_max,dc_norm,dx_norm,dwhh_step_norm,dh_norm_clipped,"
     "grad_norm_before,grad_norm_after,forget_bias,loss,head,variant,T,N,I,H,seeds";
+/* The column the networks added, last. */
+static const char *const header_tail = ",K,clip,seed,layer\n";
 
 /* Splits a CSV line in place; returns the number of fields. */
 static int split(char *line, char **f, int max)
@@ -185,6 +195,7 @@ static void test_clip_csv(void **state)
     char line[4096], *fl[64];
     assert_non_null(fgets(line, sizeof line, f));
     assert_int_equal(strncmp(line, header, strlen(header)), 0);
+    assert_string_equal(line + strlen(line) - strlen(header_tail), header_tail);
     int rows = 0, clipped = 0, unclipped = 0;
     while (fgets(line, sizeof line, f)) {
         int n = split(line, fl, 64);
@@ -200,6 +211,8 @@ static void test_clip_csv(void **state)
             clipped++;
         }
         assert_true((strcmp(fl[0], "lstm") == 0) == (fl[6][0] != 0)); /* dc only for lstm */
+        assert_int_equal(n, 25);
+        assert_string_equal(fl[24], "0"); /* one layer: layer 0 */
         rows++;
     }
     fclose(f);
@@ -421,6 +434,258 @@ static void test_tiny_rho(void **state)
     rb_cli_expect_error("gradnorm --rho ' 1'", "not a finite number");
 }
 
+
+/* ---- through depth ---- */
+
+/* A network's tensors in double from rb_tset_init (inputs 2.5x larger, as
+ * test_gradcheck.c does, so the nonlinearities are not near linear). */
+typedef struct {
+    rb_shape s;
+    rb_tensors_f64 t;
+    double *mem, *ws; /* ws: the network reference's training workspace */
+} netset;
+
+static void netset_make(netset *f, const rb_shape *s, uint64_t seed)
+{
+    char err[256];
+    rb_tset ts;
+    assert_int_equal(rb_tset_alloc(&ts, s, err, sizeof err), 0);
+    rb_tset_init(&ts, seed);
+    size_t total = rb_ref_f64_workspace_elems(s);
+    for (int id = 0; id < RB_NTENSORS; id++) total += rb_tensor_numel(s, (rb_tensor_id)id);
+    f->s = *s;
+    f->mem = calloc(total, sizeof(double));
+    assert_non_null(f->mem);
+    double *p = f->mem;
+    memset(&f->t, 0, sizeof f->t);
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        if (!ts.t.t[id]) continue;
+        size_t n = rb_tensor_numel(s, (rb_tensor_id)id);
+        f->t.t[id] = p;
+        double scale = rb_tensor_role_of((rb_tensor_id)id) == RB_ROLE_INPUT ? 2.5 : 1.0;
+        for (size_t i = 0; i < n; i++) p[i] = scale * ts.t.t[id][i];
+        p += n;
+    }
+    f->ws = p;
+    rb_tset_free(&ts);
+}
+
+/* Layer l of f over steps t0 .. t0+len-1 of in [T][N][Il] from (h0, c0):
+ * y [len][N][H], hT, cT (c: NULL for cells without). */
+static void run_piece(const netset *f, int l, const double *in, int t0, int len, const double *h0,
+                      const double *c0, double *y, double *hT, double *cT)
+{
+    const rb_shape *s = &f->s;
+    const int Il = rb_layer_input(s, l), N = s->N;
+    const rb_shape q = {.cell = s->cell, .T = len, .N = N, .I = Il, .H = s->H};
+    const rb_tensor_id par[] = {RB_W_IH, RB_W_HH, RB_B_IH, RB_B_HH};
+    rb_tensors_f64 t = {{0}};
+    for (int i = 0; i < 4; i++) t.t[par[i]] = f->t.t[par[i]] + rb_param_offset(s, par[i], l, 0);
+    t.t[RB_X] = (double *)in + (size_t)t0 * N * Il;
+    t.t[RB_H0] = (double *)h0;
+    t.t[RB_C0] = (double *)c0;
+    t.t[RB_Y] = y;
+    t.t[RB_HT] = hT;
+    t.t[RB_CT] = cT;
+    assert_int_equal(rb_ref_f64_forward(&q, &t, NULL), 0);
+}
+
+/* L = Σ dy∘y + Σ dhT∘hT + Σ dcT∘cT of the network, with layer pl's state
+ * at step pt, element e, moved by eps: what = 'h' moves h (c unchanged),
+ * 'c' moves c and recomputes h = o tanh(c) (o = h / tanh(c) before), so
+ * the derivative is the total one with the path through h; other: none. */
+static double split_loss(const netset *f, int pl, int pt, size_t e, double eps, char what)
+{
+    const rb_shape *s = &f->s;
+    const int L = rb_shape_layers(s), T = s->T, N = s->N, H = s->H, has_c = rb_cell_has_c(s->cell);
+    const size_t NH = (size_t)N * H;
+    double *bufs[2] = {malloc(sizeof(double) * T * NH), malloc(sizeof(double) * T * NH)};
+    double *hT = malloc(sizeof(double) * NH), *cT = malloc(sizeof(double) * NH);
+    assert_true(bufs[0] && bufs[1] && hT && cT);
+    const double *in = f->t.t[RB_X];
+    long double loss = 0;
+    for (int l = 0; l < L; l++) {
+        double *out = bufs[l % 2];
+        const double *h0 = f->t.t[RB_H0] + l * NH, *c0 = has_c ? f->t.t[RB_C0] + l * NH : NULL;
+        if (l != pl || (what != 'h' && what != 'c')) {
+            run_piece(f, l, in, 0, T, h0, c0, out, hT, has_c ? cT : NULL);
+        } else {
+            run_piece(f, l, in, 0, pt + 1, h0, c0, out, hT, has_c ? cT : NULL);
+            double *ht = out + (size_t)pt * NH;
+            if (what == 'h') {
+                ht[e] += eps;
+            } else {
+                const double c = cT[e];
+                cT[e] += eps;
+                ht[e] *= tanh(cT[e]) / tanh(c);
+            }
+            memcpy(hT, ht, sizeof(double) * NH);
+            if (pt + 1 < T) {
+                double *h1 = malloc(sizeof(double) * NH), *c1 = malloc(sizeof(double) * NH);
+                memcpy(h1, hT, sizeof(double) * NH);
+                if (has_c) memcpy(c1, cT, sizeof(double) * NH);
+                run_piece(f, l, in, pt + 1, T - pt - 1, h1, has_c ? c1 : NULL, out + (size_t)(pt + 1) * NH, hT,
+                          has_c ? cT : NULL);
+                free(h1);
+                free(c1);
+            }
+        }
+        for (size_t i = 0; i < NH; i++) {
+            loss += (long double)hT[i] * f->t.t[RB_DHT][l * NH + i];
+            if (has_c) loss += (long double)cT[i] * f->t.t[RB_DCT][l * NH + i];
+        }
+        in = out;
+    }
+    for (size_t i = 0; i < (size_t)T * NH; i++) loss += (long double)in[i] * f->t.t[RB_DY][i];
+    free(bufs[0]);
+    free(bufs[1]);
+    free(hT);
+    free(cT);
+    return (double)loss;
+}
+
+/* Worst FD error of every element of g's dh (and dc for lstm), as
+ * test_gradcheck.c measures it: |fd - an| / max(|fd|, |an|, 1e-3). */
+static double fd_worst(const netset *f, const rb_gn_net_grads *g, char what)
+{
+    const rb_shape *s = &f->s;
+    const int L = rb_shape_layers(s), T = s->T;
+    const size_t NH = (size_t)s->N * s->H;
+    const double eps = 1e-5;
+    const double *an = what == 'h' ? g->dh : g->dc;
+    double worst = 0;
+    for (int l = 0; l < L; l++)
+        for (int t = 0; t < T; t++)
+            for (size_t e = 0; e < NH; e++) {
+                const double fd = (split_loss(f, l, t, e, eps, what) - split_loss(f, l, t, e, -eps, what)) / (2 * eps);
+                const double a = an[((size_t)l * T + t) * NH + e];
+                const double err = fabs(fd - a) / fmax(fmax(fabs(fd), fabs(a)), 1e-3);
+                if (err > worst) worst = err;
+            }
+    return worst;
+}
+
+static double max_abs_diff(const double *a, const double *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) m = fmax(m, fabs(a[i] - b[i]));
+    return m;
+}
+
+static void test_net_layers_match_fd(void **state)
+{
+    (void)state;
+    for (int L = 2; L <= 3; L++)
+        for (int cell = 0; cell < RB_NCELLS; cell++) {
+            const rb_shape s = {.cell = (rb_cell)cell, .T = 4, .N = 2, .I = 3, .H = 3, .layers = L,
+                                .dir = RB_DIR_L2R};
+            netset f;
+            netset_make(&f, &s, 11 + (uint64_t)cell);
+            rb_gn_net_grads g;
+            char err[256];
+            assert_int_equal(rb_gn_net_grads_run(&s, &f.t, &g, err, sizeof err), 0);
+            const double wh = fd_worst(&f, &g, 'h');
+            const double wc = rb_cell_family_of(s.cell) == RB_FAMILY_LSTM ? fd_worst(&f, &g, 'c') : 0;
+            /* The chain's dx, dh0 and dc0 are the network reference's own. */
+            assert_int_equal(rb_ref_f64_forward(&s, &f.t, f.ws), 0);
+            assert_int_equal(rb_ref_f64_backward(&s, &f.t, f.ws), 0);
+            const size_t NH = (size_t)s.N * s.H;
+            double dd = max_abs_diff(g.dx, f.t.t[RB_DX], (size_t)s.T * s.N * s.I);
+            dd = fmax(dd, max_abs_diff(g.dh0, f.t.t[RB_DH0], L * NH));
+            if (f.t.t[RB_DC0]) dd = fmax(dd, max_abs_diff(g.dc0, f.t.t[RB_DC0], L * NH));
+            assert_true(dd < 1e-12);
+            /* The check has teeth: one element of layer 0's dh off by 1e-4. */
+            if (L == 2 && (s.cell == RB_LSTM || s.cell == RB_RNN_TANH)) {
+                g.dh[NH + 1] += 1e-4;
+                const double bad = fd_worst(&f, &g, 'h');
+                print_message("  perturbed dh: FD worst %.2e\n", bad);
+                assert_true(bad > 1e-6);
+            }
+            rb_gn_net_grads_free(&g);
+            free(f.mem);
+            print_message("L=%d %-11s FD worst dh %.2e dc %.2e\n", L, rb_cell_name(s.cell), wh, wc);
+            assert_true(wh < 1e-6);
+            assert_true(wc < 1e-6);
+        }
+}
+
+/* One layer through the double reference (--layers 1) gives naive's
+ * single-layer curves: the same problem, float against double. */
+static void test_net_one_layer_is_the_single_layer(void **state)
+{
+    (void)state;
+    const double rhos[2] = {0.5, 1.0};
+    double worst = 0;
+    for (int cell = 0; cell < RB_NCELLS; cell++)
+        for (int ri = 0; ri < 2; ri++) {
+            rb_gn_config a = config((rb_cell)cell, rhos[ri]), b = a;
+            a.s.T = b.s.T = 20;
+            a.forget_bias = b.forget_bias = rb_cell_has_c((rb_cell)cell) ? 1.0 : 0.0;
+            b.layers = 1;
+            rb_gn_seed_result ra, rb;
+            char err[256];
+            assert_int_equal(rb_gradnorm_seed(&a, 3, &ra, err, sizeof err), 0);
+            assert_int_equal(rb_gradnorm_seed(&b, 3, &rb, err, sizeof err), 0);
+            assert_int_equal(rb.L, 1);
+            assert_true(rb.selfcheck < 1e-12);
+            for (int k = 0; k < 20; k++) {
+                double e = fmax(fmax(rel(ra.dh[k], rb.dh[k]), rel(ra.dx[k], rb.dx[k])), rel(ra.dwhh[k], rb.dwhh[k]));
+                if (ra.dc) e = fmax(e, rel(ra.dc[k], rb.dc[k]));
+                if (!(e <= 1e-3)) fail_msg("%s rho=%g k=%d: dh %.6e vs %.6e", rb_cell_name((rb_cell)cell), rhos[ri], k,
+                                           ra.dh[k], rb.dh[k]);
+                worst = fmax(worst, e);
+            }
+            assert_true(rel(ra.loss, rb.loss) < 1e-5);
+            assert_true(rel(ra.grad_norm_before, rb.grad_norm_before) < 1e-3);
+            rb_gn_seed_result_free(&ra);
+            rb_gn_seed_result_free(&rb);
+        }
+    print_message("float naive vs double reference, one layer: worst rel %.2e\n", worst);
+}
+
+/* --layers L: L*T rows per (cell, rho), the layer column 0..L-1, the
+ * double reference named; the self-check of every seed holds. */
+static void test_net_csv(void **state)
+{
+    (void)state;
+    char out[] = "/tmp/rb_gradnorm_netXXXXXX", err[4096];
+    rb_cli_tmpfile(out);
+    assert_int_equal(rb_cli_run("gradnorm --cell rnn_tanh,lstm --rho 0.5,1 --T 5 --layers 3 --seeds 2 --H 6 --I 4 --N 2",
+                                out, err, sizeof err), 0);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char line[4096], *fl[64];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_int_equal(strncmp(line, header, strlen(header)), 0);
+    assert_string_equal(line + strlen(line) - strlen(header_tail), header_tail);
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_int_equal(split(line, fl, 64), 25);
+        assert_string_equal(fl[15], "ref_f64");
+        assert_int_equal(atoi(fl[24]), (rows / 5) % 3); /* layer */
+        assert_int_equal(atoi(fl[2]), rows % 5);        /* k */
+        assert_true(atof(fl[3]) > 0);
+        rows++;
+    }
+    fclose(f);
+    unlink(out);
+    assert_int_equal(rows, 2 * 2 * 3 * 5);
+    /* the library's self-check, per seed */
+    for (int cell = 0; cell < RB_NCELLS; cell++) {
+        rb_gn_config c = config((rb_cell)cell, 1.0);
+        c.s.T = 6;
+        c.layers = 3;
+        rb_gn_seed_result r;
+        assert_int_equal(rb_gradnorm_seed(&c, 2, &r, err, sizeof err), 0);
+        print_message("%s L=3: self-check %.2e\n", rb_cell_name((rb_cell)cell), r.selfcheck);
+        assert_true(r.selfcheck < 1e-12);
+        rb_gn_seed_result_free(&r);
+    }
+    rb_cli_expect_error("gradnorm --layers 0", "out of range");
+    rb_cli_expect_error("gradnorm --layers two", "--layers");
+    rb_cli_expect_error("gradnorm --layers 2 --variant naive", "--variant does not apply");
+    rb_cli_expect_error("gradnorm --layers 2 --threads 2", "--threads does not apply");
+}
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +703,9 @@ int main(void)
         cmocka_unit_test(test_geomean_keeps_nonfinite),
         cmocka_unit_test(test_full_disk_leaves_no_csv),
         cmocka_unit_test(test_tiny_rho),
+        cmocka_unit_test(test_net_layers_match_fd),
+        cmocka_unit_test(test_net_one_layer_is_the_single_layer),
+        cmocka_unit_test(test_net_csv),
     };
     return cmocka_run_group_tests_name("gradnorm", tests, NULL, NULL);
 }
