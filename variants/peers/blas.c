@@ -33,6 +33,18 @@
  * So each worker i is bound to place i+1, the placement an OpenMP team of
  * the same size gets (place_openblas_workers). Everything in
  * forward/backward is timed; scratch buffers are allocated in plan_create.
+ *
+ * Networks: these are the layer ops of the network driver (network.h),
+ * which runs every layer and direction through them. With variable lengths
+ * the driver hands a layer packed rows (struct rb_pack): step t is the
+ * batch[t] rows starting at off[t], so every product above simply runs on
+ * batch[t] rows (M = batch[t] per step, M = Σ len for the all-steps ones)
+ * and no work is spent on padding. h_{t-1} of step t's rows is the first
+ * batch[t] rows of step t-1 (the batch is sorted by length); a row's final
+ * state is read from its own last step; its dhT, dcT wait in dh, dc until
+ * the row becomes active. Only the weight gradient against h_{t-1} needs a
+ * gather (HP: the packed rows' h_{t-1}), as the rows of step t no longer
+ * line up with those of step t-1.
  */
 #include <math.h>
 #include <omp.h>
@@ -41,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../network.h"
 #include "../variant.h"
 
 /* After variant.h: OpenBLAS's cblas.h pulls in <complex.h>, whose macro I
@@ -77,6 +90,12 @@ static void place_openblas_workers(int threads)
 typedef struct {
     rb_problem p;
     int G, GH;
+    size_t R;    /* rows of all steps: Σ len (T*N at full length)         */
+    int ragged;  /* some step has fewer than N rows                        */
+    int *batch;  /* [T] rows of step t                                     */
+    size_t *off; /* [T+1] first row of step t                              */
+    int *len;    /* [N] steps of row k                                    */
+    float *HP;   /* [R][H] ragged backward: h_{t-1} of every packed row   */
     float *bias; /* [GH] added to A: b_ih + b_hh (lbr n rows: b_in)       */
     float *bhn;  /* [H]  lbr: b_hn                                        */
     float *ax;   /* [T*N][GH] inference: pre-activations, then gates      */
@@ -148,8 +167,11 @@ static void blas_plan_destroy(void *plan)
     blas_plan *q = plan;
     if (!q) return;
     float *bufs[] = {q->bias, q->bhn, q->ax, q->ah, q->c, q->rh, q->ext,
-                     q->dA, q->dAhn, q->RH, q->dh, q->dhp, q->dc, q->drh};
+                     q->dA, q->dAhn, q->RH, q->dh, q->dhp, q->dc, q->drh, q->HP};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(q->batch);
+    free(q->off);
+    free(q->len);
     free(q);
 }
 
@@ -180,10 +202,27 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
         return NULL;
     }
     const rb_shape *s = &p->s;
-    const size_t TN = (size_t)s->T * s->N, H = s->H, NH = (size_t)s->N * H;
+    const size_t H = s->H, NH = (size_t)s->N * H;
     q->p = *p;
+    q->p.pack = NULL; /* copied below: the plan keeps its own */
     q->G = rb_cell_gates(s->cell);
     q->GH = q->G * s->H;
+    q->batch = calloc((size_t)s->T, sizeof(int));
+    q->off = calloc((size_t)s->T + 1, sizeof(size_t));
+    q->len = calloc((size_t)s->N, sizeof(int));
+    if (!q->batch || !q->off || !q->len) {
+        snprintf(err, errlen, "out of memory for the blas plan");
+        blas_plan_destroy(q);
+        return NULL;
+    }
+    for (int t = 0; t <= s->T; t++) {
+        if (t < s->T) q->batch[t] = p->pack ? p->pack->batch[t] : s->N;
+        q->off[t] = p->pack ? p->pack->off[t] : (size_t)t * s->N;
+        q->ragged |= t < s->T && q->batch[t] != s->N;
+    }
+    for (int k = 0; k < s->N; k++) q->len[k] = p->pack ? p->pack->len[k] : s->T;
+    q->R = q->off[s->T];
+    const size_t TN = q->R;
     int ok = 1;
     q->bias = falloc(q->GH, &ok);
     q->bhn = falloc(H, &ok);
@@ -199,6 +238,7 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
     q->dhp = falloc(NH, &ok);
     q->dc = falloc(NH, &ok);
     q->drh = falloc(NH, &ok);
+    q->HP = falloc(q->ragged ? TN * H : 1, &ok);
     if (!ok) {
         snprintf(err, errlen, "out of memory for the blas plan");
         blas_plan_destroy(q);
@@ -212,8 +252,9 @@ static void *blas_plan_create(const rb_problem *p, char *err, size_t errlen)
 static size_t blas_workspace_bytes(const rb_problem *p)
 {
     const rb_shape *s = &p->s;
-    /* The reference's layout (gates, then c_t or the lbr linear part). */
-    const size_t TN = (size_t)s->T * s->N, H = s->H;
+    /* The reference's layout (gates, then c_t or the lbr linear part),
+     * over the packed rows when there is a pack. */
+    const size_t TN = p->pack ? p->pack->off[s->T] : (size_t)s->T * s->N, H = s->H;
     return TN * H * (size_t)rb_cell_info_of(s->cell)->ref_ws_blocks * sizeof(float);
 }
 
@@ -241,7 +282,7 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
     const rb_cell_family fam = rb_cell_family_of(s->cell);
     const int gru = fam == RB_FAMILY_GRU, lbr = fam == RB_FAMILY_GRU_LBR;
     const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
-    const size_t TN = (size_t)T * N, NH = (size_t)N * H;
+    const size_t TN = q->R, NH = (size_t)N * H;
     const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
     const float *W = t->t[RB_W_IH], *U = t->t[RB_W_HH];
     float *y = t->t[RB_Y];
@@ -254,22 +295,27 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
     for (size_t r = 0; r < TN; r++) memcpy(A + r * GH, q->bias, sizeof(float) * GH);
     gemm(0, 1, (int)TN, GH, I, x, I, W, I, 1.0f, A, GH);
 
+    /* The lstm cell state of inference lives in q->c, updated in place row
+     * by row: a row no longer active keeps its final c. */
+    if (!E && rb_cell_has_c(s->cell)) memcpy(q->c, c0, sizeof(float) * NH);
     for (int ts = 0; ts < T; ts++) {
-        const float *hp = ts == 0 ? h0 : y + (size_t)(ts - 1) * NH;
-        float *At = A + (size_t)ts * N * GH, *h = y + (size_t)ts * NH;
+        const int B = q->batch[ts]; /* this step's active rows */
+        const size_t row0 = q->off[ts];
+        const float *hp = ts == 0 ? h0 : y + q->off[ts - 1] * H;
+        float *At = A + row0 * GH, *h = y + row0 * H;
         float *ah = q->ah;
         /* Recurrent product (classic gru: r and z rows only, for now). */
-        gemm(0, 1, N, gru ? 2 * H : GH, H, hp, H, U, H, 0.0f, ah, GH);
+        gemm(0, 1, B, gru ? 2 * H : GH, H, hp, H, U, H, 0.0f, ah, GH);
 
         switch (fam) {
         case RB_FAMILY_ELMAN:
-            for (int n = 0; n < N; n++)
+            for (int n = 0; n < B; n++)
                 elman_act(rb_cell_act(s->cell), H, At + (size_t)n * GH, ah + (size_t)n * GH, h + (size_t)n * H);
             break;
         case RB_FAMILY_LSTM: {
-            const float *cprev = ts == 0 ? c0 : (E ? E + (size_t)(ts - 1) * NH : q->c);
-            float *cnew = E ? E + (size_t)ts * NH : q->c;
-            for (int n = 0; n < N; n++) {
+            const float *cprev = !E ? q->c : ts == 0 ? c0 : E + q->off[ts - 1] * H;
+            float *cnew = E ? E + row0 * H : q->c;
+            for (int n = 0; n < B; n++) {
                 float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
                 const float *b = ah + (size_t)n * GH, *cp = cprev + (size_t)n * H;
                 float *cn = cnew + (size_t)n * H;
@@ -288,8 +334,8 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
         }
         case RB_FAMILY_GRU:
         case RB_FAMILY_GRU_LBR: {
-            float *ext = E ? E + (size_t)ts * NH : q->ext;
-            for (int n = 0; n < N; n++) {
+            float *ext = E ? E + row0 * H : q->ext;
+            for (int n = 0; n < B; n++) {
                 float *a = At + (size_t)n * GH;
                 const float *b = ah + (size_t)n * GH, *hpn = hp + (size_t)n * H;
                 float *rhn = q->rh + (size_t)n * H;
@@ -298,8 +344,8 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
                     for (int j = 0; j < H; j++) rhn[j] = a[j] * hpn[j];
             }
             if (gru)
-                gemm(0, 1, N, H, H, q->rh, H, U + (size_t)2 * H * H, H, 0.0f, ah + 2 * H, GH);
-            for (int n = 0; n < N; n++) {
+                gemm(0, 1, B, H, H, q->rh, H, U + (size_t)2 * H * H, H, 0.0f, ah + 2 * H, GH);
+            for (int n = 0; n < B; n++) {
                 float *a = At + (size_t)n * GH, *hn = h + (size_t)n * H;
                 const float *b = ah + (size_t)n * GH, *hpn = hp + (size_t)n * H;
                 float *en = ext + (size_t)n * H;
@@ -322,9 +368,13 @@ static void blas_forward(void *plan, rb_tensors *t, void *wsv)
             RB_UNREACHABLE();
         }
     }
-    memcpy(t->t[RB_HT], y + (size_t)(T - 1) * NH, sizeof(float) * NH);
-    if (rb_cell_has_c(s->cell))
-        memcpy(t->t[RB_CT], E ? E + (size_t)(T - 1) * NH : q->c, sizeof(float) * NH);
+    /* Each row's final state: from its own last step. */
+    for (int k = 0; k < N; k++) {
+        const size_t last = (q->off[q->len[k] - 1] + (size_t)k) * H;
+        memcpy(t->t[RB_HT] + (size_t)k * H, y + last, sizeof(float) * H);
+        if (E && rb_cell_has_c(s->cell)) memcpy(t->t[RB_CT] + (size_t)k * H, E + last, sizeof(float) * H);
+    }
+    if (!E && rb_cell_has_c(s->cell)) memcpy(t->t[RB_CT], q->c, sizeof(float) * NH);
 }
 
 /* out[j] = sum over rows r < R of M[r][j] (ld), j < C. */
@@ -337,13 +387,19 @@ static void colsum(int R, int C, const float *M, int ld, float *out)
     }
 }
 
-/* dU[rows][H] (ld H) = dGᵀ [h0; y_0..y_{T-2}] over all steps, dG [T*N][rows] (ld). */
-static void weight_grad_hprev(const rb_shape *s, int rows, const float *dG, int ld, const float *h0,
+/* dU[rows][H] (ld H) = dGᵀ Hprev over all rows, dG [R][rows] (ld), Hprev
+ * [R][H] each row's h_{t-1}: [h0; y_0..y_{T-2}] at full length (no copy),
+ * the gathered HP when ragged. */
+static void weight_grad_hprev(const blas_plan *q, int rows, const float *dG, int ld, const float *h0,
                               const float *y, float *dU)
 {
-    const int N = s->N, H = s->H, T = s->T;
+    const int N = q->p.s.N, H = q->p.s.H;
+    if (q->ragged) {
+        gemm(1, 0, rows, H, (int)q->R, dG, ld, q->HP, H, 0.0f, dU, H);
+        return;
+    }
     gemm(1, 0, rows, H, N, dG, ld, h0, H, 0.0f, dU, H);
-    if (T > 1) gemm(1, 0, rows, H, (T - 1) * N, dG + (size_t)N * ld, ld, y, H, 1.0f, dU, H);
+    if (q->R > (size_t)N) gemm(1, 0, rows, H, (int)q->R - N, dG + (size_t)N * ld, ld, y, H, 1.0f, dU, H);
 }
 
 static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
@@ -353,7 +409,7 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     const rb_cell_family fam = rb_cell_family_of(s->cell);
     const int gru = fam == RB_FAMILY_GRU, lbr = fam == RB_FAMILY_GRU_LBR;
     const int T = s->T, N = s->N, I = s->I, H = s->H, GH = q->GH;
-    const size_t TN = (size_t)T * N, NH = (size_t)N * H;
+    const size_t TN = q->R, NH = (size_t)N * H;
     const float *x = t->t[RB_X], *h0 = t->t[RB_H0], *c0 = t->t[RB_C0];
     const float *W = t->t[RB_W_IH], *U = t->t[RB_W_HH], *y = t->t[RB_Y];
     const float *dy = t->t[RB_DY];
@@ -361,25 +417,32 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     float *dh = q->dh, *dhp = q->dhp, *dc = q->dc;
     openblas_set_num_threads(q->p.threads);
 
+    /* A row's dhT (dcT) waits in dh (dc) until its last step; the gru
+     * swaps dh and dhp, so both start as dhT. Rows of step t: the first
+     * batch[t], whose h_{t-1} are the first of step t-1. */
     memcpy(dh, t->t[RB_DHT], sizeof(float) * NH);
+    if (gru || lbr) memcpy(dhp, t->t[RB_DHT], sizeof(float) * NH);
     if (rb_cell_has_c(s->cell)) memcpy(dc, t->t[RB_DCT], sizeof(float) * NH);
 
     for (int ts = T - 1; ts >= 0; ts--) {
-        const float *hp = ts == 0 ? h0 : y + (size_t)(ts - 1) * NH;
-        const float *g = Gs + (size_t)ts * N * GH, *e = E + (size_t)ts * NH;
-        const float *dyt = dy + (size_t)ts * NH;
-        float *dAt = q->dA + (size_t)ts * N * GH;
-        for (size_t k = 0; k < NH; k++) dh[k] += dyt[k];
+        const int B = q->batch[ts]; /* this step's active rows */
+        const size_t row0 = q->off[ts];
+        const float *hp = ts == 0 ? h0 : y + q->off[ts - 1] * H;
+        const float *g = Gs + row0 * GH, *e = E + row0 * H;
+        const float *dyt = dy + row0 * H;
+        float *dAt = q->dA + row0 * GH;
+        for (size_t k = 0; k < (size_t)B * H; k++) dh[k] += dyt[k];
+        if (q->ragged) memcpy(q->HP + row0 * H, hp, sizeof(float) * B * H);
 
         switch (fam) {
         case RB_FAMILY_ELMAN:
-            for (int n = 0; n < N; n++)
+            for (int n = 0; n < B; n++)
                 elman_dact(rb_cell_act(s->cell), H, g + (size_t)n * GH, dh + (size_t)n * H, dAt + (size_t)n * GH);
-            gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
+            gemm(0, 0, B, H, GH, dAt, GH, U, H, 0.0f, dh, H);
             break;
         case RB_FAMILY_LSTM: {
-            const float *cprev = ts == 0 ? c0 : e - NH;
-            for (int n = 0; n < N; n++) {
+            const float *cprev = ts == 0 ? c0 : E + q->off[ts - 1] * H;
+            for (int n = 0; n < B; n++) {
                 const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
                 const float *en = e + (size_t)n * H, *cp = cprev + (size_t)n * H;
                 float *da = dAt + (size_t)n * GH, *dcn = dc + (size_t)n * H;
@@ -394,13 +457,13 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
                     dcn[j] = dct * f;
                 }
             }
-            gemm(0, 0, N, H, GH, dAt, GH, U, H, 0.0f, dh, H);
+            gemm(0, 0, B, H, GH, dAt, GH, U, H, 0.0f, dh, H);
             break;
         }
         case RB_FAMILY_GRU:
         case RB_FAMILY_GRU_LBR: {
-            float *dAhn = lbr ? q->dAhn + (size_t)ts * NH : NULL;
-            for (int n = 0; n < N; n++) {
+            float *dAhn = lbr ? q->dAhn + row0 * H : NULL;
+            for (int n = 0; n < B; n++) {
                 const float *gn = g + (size_t)n * GH, *dhn = dh + (size_t)n * H;
                 const float *hpn = hp + (size_t)n * H, *en = e + (size_t)n * H;
                 float *da = dAt + (size_t)n * GH, *dpn = dhp + (size_t)n * H;
@@ -421,9 +484,9 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
             }
             if (gru) {
                 /* ∂L/∂(r∘h_{t-1}) = dA_n U_n, then through r and h. */
-                gemm(0, 0, N, H, H, dAt + 2 * H, GH, U + (size_t)2 * H * H, H, 0.0f, q->drh, H);
-                float *RHt = q->RH + (size_t)ts * NH;
-                for (int n = 0; n < N; n++) {
+                gemm(0, 0, B, H, H, dAt + 2 * H, GH, U + (size_t)2 * H * H, H, 0.0f, q->drh, H);
+                float *RHt = q->RH + row0 * H;
+                for (int n = 0; n < B; n++) {
                     const float *gn = g + (size_t)n * GH, *hpn = hp + (size_t)n * H;
                     const float *dr = q->drh + (size_t)n * H;
                     float *da = dAt + (size_t)n * GH, *dpn = dhp + (size_t)n * H;
@@ -436,9 +499,9 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
                     }
                 }
             } else {
-                gemm(0, 0, N, H, H, dAhn, H, U + (size_t)2 * H * H, H, 1.0f, dhp, H);
+                gemm(0, 0, B, H, H, dAhn, H, U + (size_t)2 * H * H, H, 1.0f, dhp, H);
             }
-            gemm(0, 0, N, H, 2 * H, dAt, GH, U, H, 1.0f, dhp, H);
+            gemm(0, 0, B, H, 2 * H, dAt, GH, U, H, 1.0f, dhp, H);
             float *tmp = dh; /* dh_{t-1} is now in dhp */
             dh = dhp;
             dhp = tmp;
@@ -460,17 +523,17 @@ static void blas_backward(void *plan, rb_tensors *t, const void *wsv)
     memcpy(dbh, dbi, sizeof(float) * GH);
     switch (fam) {
     case RB_FAMILY_GRU:
-        weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
+        weight_grad_hprev(q, 2 * H, q->dA, GH, h0, y, dU);
         gemm(1, 0, H, H, (int)TN, q->dA + 2 * H, GH, q->RH, H, 0.0f, dU + (size_t)2 * H * H, H);
         break;
     case RB_FAMILY_GRU_LBR:
-        weight_grad_hprev(s, 2 * H, q->dA, GH, h0, y, dU);
-        weight_grad_hprev(s, H, q->dAhn, H, h0, y, dU + (size_t)2 * H * H);
+        weight_grad_hprev(q, 2 * H, q->dA, GH, h0, y, dU);
+        weight_grad_hprev(q, H, q->dAhn, H, h0, y, dU + (size_t)2 * H * H);
         colsum((int)TN, H, q->dAhn, H, dbh + 2 * H);
         break;
     case RB_FAMILY_ELMAN:
     case RB_FAMILY_LSTM:
-        weight_grad_hprev(s, GH, q->dA, GH, h0, y, dU);
+        weight_grad_hprev(q, GH, q->dA, GH, h0, y, dU);
         break;
     default:
         RB_UNREACHABLE();
@@ -484,4 +547,15 @@ static void blas_describe(const void *plan, char *buf, size_t n)
              q->p.threads, q->p.threads == 1 ? "" : "s");
 }
 
-RB_DEFINE_VARIANT_OPS(blas);
+/* One layer, one direction (packed or not); networks of every kind come
+ * from the driver in network.c. */
+static const rb_variant_ops blas_layer_ops = {
+    .plan_create = blas_plan_create,
+    .plan_destroy = blas_plan_destroy,
+    .workspace_bytes = blas_workspace_bytes,
+    .set_params = blas_set_params,
+    .forward = blas_forward,
+    .backward = blas_backward,
+    .describe = blas_describe,
+};
+RB_DEFINE_NET_VARIANT_OPS(blas, blas_layer_ops);
