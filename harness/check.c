@@ -154,30 +154,31 @@ static const char *threads_text(const rb_problem *p, int opt, char *buf, size_t 
 
 static void print_rerun(FILE *f, const rb_variant *v, const rb_problem *p, const char *pass, const char *inputs)
 {
-    char th[64];
+    char th[64], net[512];
     const rb_shape *s = &p->s;
-    fprintf(f, "; rerun: rnnbench run --variant %s --cell %s --T %d --N %d --I %d --H %d %s "
+    fprintf(f, "; rerun: rnnbench run --variant %s --cell %s --T %d --N %d --I %d --H %d%s %s "
                "--pass %s %s --check\n",
-            v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, threads_text(p, 1, th, sizeof th), pass,
-            inputs);
+            v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, rb_shape_net_text(s, 1, net, sizeof net),
+            threads_text(p, 1, th, sizeof th), pass, inputs);
 }
 
 int rb_check_report(FILE *f, const rb_variant *v, const rb_problem *p, const char *inputs,
                     const rb_check_result *res, int infer_only)
 {
     int lines = 0;
-    char th[64];
+    char th[64], net[512];
     const rb_shape *s = &p->s;
     threads_text(p, 0, th, sizeof th);
+    rb_shape_net_text(s, 0, net, sizeof net);
     for (int train = 0; train <= (infer_only ? 0 : 1); train++)
         for (int id = 0; id < RB_NTENSORS; id++) {
             const rb_cmp *c = train ? &res->train[id] : &res->infer[id];
             const int have = train ? res->have_train[id] : res->have_infer[id];
             if (!have || c->pass) continue;
             const char *pass = train ? "train" : "infer";
-            fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d %s %s %s: %zu of %zu elements out of "
+            fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d%s %s %s %s: %zu of %zu elements out of "
                        "tolerance (atol=%.3g rtol=%.3g)",
-                    v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, th, pass,
+                    v->name, rb_cell_name(s->cell), s->T, s->N, s->I, s->H, net, th, pass,
                     rb_tensor_name((rb_tensor_id)id), c->n_bad, c->n, c->atol, c->rtol);
             for (size_t k = 0; k < c->n_bad && k < RB_CMP_SHOW; k++)
                 fprintf(f, "%s[%zu] got %.9g want %.9g", k ? ", " : "; ", c->bad_idx[k], c->bad_got[k],
@@ -186,10 +187,25 @@ int rb_check_report(FILE *f, const rb_variant *v, const rb_problem *p, const cha
             lines++;
         }
     if (res->err[0]) {
-        fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d %s: %s", v->name, rb_cell_name(s->cell), s->T, s->N, s->I,
-                s->H, th, res->err);
+        fprintf(f, "FAIL %s %s T=%d N=%d I=%d H=%d%s %s: %s", v->name, rb_cell_name(s->cell), s->T, s->N, s->I,
+                s->H, net, th, res->err);
         print_rerun(f, v, p, "train", inputs);
         lines++;
     }
     return lines;
+}
+
+/* See check.h. */
+const char *rb_shape_net_text(const rb_shape *s, int opt, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    if (!rb_shape_is_net(s) && !s->lengths) return buf;
+    k += (size_t)snprintf(buf, n, opt ? " --layers %d --dir %s" : " L=%d dir=%s", rb_shape_layers(s),
+                          rb_dir_name(s->dir));
+    if (s->lengths)
+        for (int i = 0; i < s->N && k < n; i++)
+            k += (size_t)snprintf(buf + k, n - k, "%s%d", i ? "," : opt ? " --lengths " : " lengths=",
+                                  s->lengths[i]);
+    return buf;
 }

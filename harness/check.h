@@ -54,6 +54,12 @@ int rb_check_grid(const rb_variant *v, rb_tset *ts, const rb_oracle *o, int thre
 int rb_check_report(FILE *f, const rb_variant *v, const rb_problem *p, const char *inputs,
                     const rb_check_result *res, int infer_only);
 
+/* "" for a one-layer full-length shape, else its network for messages:
+ * " L=2 dir=bi_concat lengths=7,1,4,7,3" (opt: as the options of
+ * `rnnbench run`, " --layers 2 --dir bi_concat --lengths 7,1,4,7,3").
+ * Returns buf. */
+const char *rb_shape_net_text(const rb_shape *s, int opt, char *buf, size_t n);
+
 /* Test hook, for proving that the checker and its paste-back line work end
  * to end: when RNNBENCH_CHECK_PERTURB names a tensor ("y", "dweight_hh"),
  * rb_check_one adds 1 to its element 0 after every pass of the variant, as

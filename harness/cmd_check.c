@@ -4,7 +4,9 @@
  * threads for the parallel variants (the omp_grid ones at 1..8 threads on
  * every grid), against the double oracle. Prints one
  * row per (variant, cell, tensor) with the worst error over all shapes and
- * thread counts, the details of every failure, and exits 1 on any.
+ * thread counts, the details of every failure, and exits 1 on any. The
+ * network rows of the list that a variant does not run (its features,
+ * rb_variant_why_not) are listed after the table with the reason.
  */
 #include <math.h>
 #include <omp.h>
@@ -137,14 +139,17 @@ int rb_cmd_check(int argc, char **argv)
     printf("\n");
 
     static agg table[256][RB_NCELLS][2][RB_NTENSORS]; /* [variant][cell][infer?][tensor] */
+    static const char *row_why[256][64];                /* [variant][shape]: why not run */
     memset(table, 0, sizeof table);
+    memset(row_why, 0, sizeof row_why);
+    int row_skips = 0;
     int checks = 0, failures = 0, skipped = 0;
     char err[256];
     for (int si = 0; si < nshapes; si++) {
         const dims *d = shapes[si];
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!use_c[c]) continue;
-            rb_shape s = {.cell = (rb_cell)c, .T = d->T, .N = d->N, .I = d->I, .H = d->H};
+            const rb_shape s = rb_edge_shape_of(d, (rb_cell)c);
             rb_tset ts;
             rb_oracle o;
             if (rb_tset_alloc(&ts, &s, err, sizeof err) != 0) rb_die("check: %s", err);
@@ -153,7 +158,18 @@ int rb_cmd_check(int argc, char **argv)
             for (int vi = 0; vi < nv; vi++) {
                 const rb_variant *v = rb_variant_at(vi);
                 const rb_problem one = {.s = s, .threads = 1};
-                if (!use_v[vi] || rb_variant_why_not(v, &one)) continue;
+                if (!use_v[vi]) continue;
+                const char *why = rb_variant_why_not(v, &one);
+                if (why) {
+                    /* the cell alone is refused in the table below; a
+                     * network row the variant's features lack, here */
+                    const rb_problem cell_only = {.s = {.cell = (rb_cell)c}, .threads = 1};
+                    if (!rb_variant_why_not(v, &cell_only) && !row_why[vi][si]) {
+                        row_why[vi][si] = why;
+                        row_skips++;
+                    }
+                    continue;
+                }
                 int runs[RB_CHECK_MAXRUNS][3]; /* threads, grid B, grid S */
                 const int nruns = check_runs(v, threads, nthreads, threads_given, runs);
                 for (int k = 0; k < nruns; k++) {
@@ -174,10 +190,12 @@ int rb_cmd_check(int argc, char **argv)
                     const rb_problem pr = {.s = s, .threads = th, .grid_b = runs[k][1], .grid_s = runs[k][2]};
                     rb_check_report(stdout, v, &pr, inputs, &res, 0);
                     if (!res.pass) failures++;
-                    if (verbose)
-                        printf("%s %s %s T=%d N=%d I=%d H=%d %s\n", res.pass ? "ok  " : "FAIL", v->name,
+                    if (verbose) {
+                        char net[512];
+                        printf("%s %s %s T=%d N=%d I=%d H=%d%s %s\n", res.pass ? "ok  " : "FAIL", v->name,
                                rb_cell_name((rb_cell)c), d->T, d->N, d->I, d->H,
-                               thbuf);
+                               rb_shape_net_text(&s, 0, net, sizeof net), thbuf);
+                    }
                 }
             }
             rb_oracle_free(&o);
@@ -211,6 +229,18 @@ int rb_cmd_check(int argc, char **argv)
                            a->max_abs, a->max_rel, a->worst_ratio, a->pass ? "ok" : "MISMATCH");
                 }
         }
+    }
+    if (row_skips) {
+        printf("\nnetwork rows not run (%d (variant, shape) pairs; the variant's features lack them):\n",
+               row_skips);
+        for (int vi = 0; vi < nv; vi++)
+            for (int si = 0; si < nshapes; si++) {
+                if (!row_why[vi][si]) continue;
+                char net[512];
+                const rb_shape s = rb_edge_shape_of(shapes[si], RB_LSTM);
+                printf("  %-20s T=%d N=%d I=%d H=%d%s: %s\n", rb_variant_at(vi)->name, s.T, s.N, s.I, s.H,
+                       rb_shape_net_text(&s, 0, net, sizeof net), row_why[vi][si]);
+            }
     }
     all_ok &= failures == 0;
     if (checks == 0) {

@@ -4,7 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-double rb_tol_reduction(const rb_shape *s, rb_tensor_id id)
+/* K of one layer (compare.h). */
+static double layer_reduction(const rb_shape *s, rb_tensor_id id)
 {
     const double T = s->T, N = s->N, I = s->I, H = s->H;
     const double GH = rb_cell_gates(s->cell) * H;
@@ -22,6 +23,18 @@ double rb_tol_reduction(const rb_shape *s, rb_tensor_id id)
             return T * (GH + H);
         }
     }
+}
+
+/* A network (compare.h): the K of its layers, each with its own input size,
+ * add up. */
+double rb_tol_reduction(const rb_shape *s, rb_tensor_id id)
+{
+    double K = 0;
+    for (int l = 0; l < rb_shape_layers(s); l++) {
+        const rb_shape ls = rb_layer_shape(s, l);
+        K += layer_reduction(&ls, id);
+    }
+    return K;
 }
 
 void rb_compare_rtol(const float *got, const double *ref, size_t n, double rtol, rb_cmp *out)

@@ -15,6 +15,16 @@
  * (naive, blas, the fast ones, onednn) used 8.3% of it (see README.md,
  * "Tolerance model"); a result perturbed by 0.1% of the tensor's scale in a
  * single element fails (tests/test_checker.c).
+ *
+ * Networks (EQUATIONS.md "Networks"): the chain behind a result crosses
+ * every layer once (layer l's output is layer l+1's input; gradients go
+ * back down through all of them), and each layer adds its own rounding
+ * errors, independent of the others', so their variances add: K is the
+ * sum of the layers' K, each layer with its own input size (2H or H above
+ * layer 0). L equal layers get L times one layer's K, sqrt(L) times its
+ * rtol. A bidirectional layer's chain runs through one direction of it, so
+ * D does not enter; shorter sequences only shorten chains (T bounds them).
+ * One layer, any direction or lengths, keeps exactly the single-layer K.
  */
 #ifndef RB_COMPARE_H
 #define RB_COMPARE_H
@@ -38,7 +48,7 @@ typedef struct {
     int pass;
 } rb_cmp;
 
-/* K for this tensor of this shape. */
+/* K for this tensor of this shape (a network: summed over its layers). */
 double rb_tol_reduction(const rb_shape *s, rb_tensor_id id);
 /* Compare with the model above (rtol from K). NaN or Inf in got fails. */
 void rb_compare(const float *got, const double *ref, size_t n, double K, rb_cmp *out);

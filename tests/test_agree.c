@@ -4,7 +4,8 @@
  * `rnnbench check` (harness/edge_shapes.h), at 1, 2 and 3 threads for the
  * parallel ones (rb_check_one: forward outputs, every
  * gradient, canaries, inputs unchanged). Variants this machine cannot run
- * are reported as cmocka skips, never as passes.
+ * are reported as cmocka skips, never as passes; a network row a variant
+ * does not run (rb_variant_why_not) is skipped with its reason printed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@ static void case_get(rb_cell c, int si, rb_tset **ts, const rb_oracle **o)
 {
     if (!cases[c][si].ready) {
         const rb_edge_shape *e = &rb_edge_shapes[si];
-        rb_shape s = {.cell = c, .T = e->T, .N = e->N, .I = e->I, .H = e->H};
+        rb_shape s = rb_edge_shape_of(e, c);
         char err[256];
         assert_int_equal(rb_tset_alloc(&cases[c][si].ts, &s, err, sizeof err), 0);
         rb_tset_init(&cases[c][si].ts, 100 + (uint64_t)si);
@@ -60,11 +61,20 @@ static int cases_free(void **state)
 static void test_variant(void **state)
 {
     const rb_variant *v = *state;
-    int any = 0;
+    int any = 0, said[MAX_SHAPES] = {0};
     for (int c = 0; c < RB_NCELLS; c++) {
         if (rb_variant_why_not(v, &(rb_problem){.s = {.cell = (rb_cell)c}, .threads = 1})) continue;
         any = 1;
         for (int si = 0; si < rb_edge_shape_count; si++) {
+            char net[512];
+            const rb_shape row = rb_edge_shape_of(&rb_edge_shapes[si], (rb_cell)c);
+            const char *why = rb_variant_why_not(v, &(rb_problem){.s = row, .threads = 1});
+            if (why) {
+                if (!said[si]++) /* once per row, not per cell */
+                    print_message("%s T=%d N=%d I=%d H=%d%s: skipped: %s\n", v->name, row.T, row.N, row.I, row.H,
+                                  rb_shape_net_text(&row, 0, net, sizeof net), why);
+                continue;
+            }
             rb_tset *ts;
             const rb_oracle *o;
             case_get((rb_cell)c, si, &ts, &o);
@@ -76,8 +86,9 @@ static void test_variant(void **state)
                     for (int id = 0; id < RB_NTENSORS; id++)
                         if ((res.have_train[id] && !res.train[id].pass) ||
                             (res.have_infer[id] && !res.infer[id].pass))
-                            print_error("%s %s T=%d N=%d I=%d H=%d threads=%d: %s disagrees\n", v->name,
-                                        rb_cell_name(s.cell), s.T, s.N, s.I, s.H, th,
+                            print_error("%s %s T=%d N=%d I=%d H=%d%s threads=%d: %s disagrees\n", v->name,
+                                        rb_cell_name(s.cell), s.T, s.N, s.I, s.H,
+                                        rb_shape_net_text(&s, 0, net, sizeof net), th,
                                         rb_tensor_name((rb_tensor_id)id));
                     print_error("%s\n", res.err);
                     fail();

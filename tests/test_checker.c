@@ -71,6 +71,33 @@ static void test_tolerance_grows_with_reduction(void **state)
     assert_true(large.pass);
 }
 
+/* Networks: K sums over the layers, each with its own input size; one
+ * layer in any direction or lengths keeps the single-layer K. */
+static void test_tolerance_grows_with_layers(void **state)
+{
+    (void)state;
+    static const int len[3] = {4, 1, 2};
+    const rb_shape one = {.cell = RB_LSTM, .T = 4, .N = 3, .I = 6, .H = 6};
+    rb_shape deep = one, r2l = one, bi = one;
+    deep.layers = 3;
+    r2l.dir = RB_DIR_R2L;
+    r2l.lengths = len;
+    bi.layers = 2;
+    bi.dir = RB_DIR_BI_CONCAT;
+    for (int id = 0; id < RB_NTENSORS; id++) {
+        const double k1 = rb_tol_reduction(&one, (rb_tensor_id)id);
+        assert_true(k1 > 0);
+        assert_true(rb_tol_reduction(&deep, (rb_tensor_id)id) == 3 * k1); /* I = H: equal layers */
+        assert_true(rb_tol_reduction(&r2l, (rb_tensor_id)id) == k1);
+        /* layer 1 of bi_concat reads 2H: more than two layers of I = H */
+        assert_true(rb_tol_reduction(&bi, (rb_tensor_id)id) >= 2 * k1);
+    }
+    rb_shape wide = bi;
+    wide.layers = 1;
+    assert_true(rb_tol_reduction(&bi, RB_Y) == 4 * (6 + 6) + 4 * (12 + 6));
+    assert_true(rb_tol_reduction(&wide, RB_Y) == 4 * (6 + 6));
+}
+
 /* ---- whole checks on fake variants built around naive ---- */
 
 typedef enum { FAKE_GOOD, FAKE_PERTURB_DW, FAKE_OVERRUN_Y, FAKE_SKIP_DX, FAKE_MODIFY_X } fake_kind;
@@ -106,13 +133,13 @@ static const rb_variant fake = {.name = "fake", .isa = "scalar", .parallel = "se
                                 .isa_kind = RB_VISA_SCALAR, .par_kind = RB_PAR_SERIAL, .summary = "test",
                                 .cells = RB_ALL_CELLS, .ops = &fake_ops};
 
-static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
+static int run_fake_on(fake_kind mode, const rb_shape *shape, rb_check_result *res)
 {
     fake_ops = rb_ops_naive;
     fake_ops.forward = fake_forward;
     fake_ops.backward = fake_backward;
     fake_mode = mode;
-    rb_shape s = {.cell = cell, .T = 3, .N = 2, .I = 5, .H = 7};
+    rb_shape s = *shape;
     rb_tset ts;
     rb_oracle o;
     char err[256];
@@ -123,6 +150,31 @@ static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
     rb_oracle_free(&o);
     rb_tset_free(&ts);
     return ok;
+}
+
+static int run_fake(fake_kind mode, rb_cell cell, rb_check_result *res)
+{
+    return run_fake_on(mode, &(rb_shape){.cell = cell, .T = 3, .N = 2, .I = 5, .H = 7}, res);
+}
+
+/* The network tolerance (K summed over layers) still catches one element
+ * off by 0.1% of the tensor's scale, and a skipped output, on a network
+ * like the check's: L = 3 bi_concat, lengths with 1 and T. */
+static void test_network_faults_are_caught(void **state)
+{
+    (void)state;
+    static const int len[4] = {5, 1, 3, 5};
+    rb_check_result res;
+    for (int c = 0; c < RB_NCELLS; c++) {
+        const rb_shape s = {.cell = (rb_cell)c, .T = 5, .N = 4, .I = 7, .H = 6, .layers = 3,
+                            .dir = RB_DIR_BI_CONCAT, .lengths = len};
+        assert_true(run_fake_on(FAKE_GOOD, &s, &res));
+        assert_false(run_fake_on(FAKE_PERTURB_DW, &s, &res));
+        assert_false(res.train[RB_DW_HH].pass);
+        assert_true(res.train[RB_DW_IH].pass);
+        assert_false(run_fake_on(FAKE_SKIP_DX, &s, &res));
+        assert_false(res.train[RB_DX].pass);
+    }
 }
 
 static void test_good_variant_passes(void **state)
@@ -223,11 +275,13 @@ int main(void)
         cmocka_unit_test(test_compare_one_perturbed_element_fails),
         cmocka_unit_test(test_compare_nan_fails),
         cmocka_unit_test(test_tolerance_grows_with_reduction),
+        cmocka_unit_test(test_tolerance_grows_with_layers),
         cmocka_unit_test(test_good_variant_passes),
         BROKEN_TEST("test_perturbed_weight_gradient_fails", FAKE_PERTURB_DW, RB_LSTM, RB_DW_HH, RB_DW_IH, NULL),
         BROKEN_TEST("test_overrun_is_caught", FAKE_OVERRUN_Y, RB_GRU, -1, -1, "past the end of y"),
         BROKEN_TEST("test_skipped_output_is_caught", FAKE_SKIP_DX, RB_RNN_TANH, RB_DX, -1, NULL),
         BROKEN_TEST("test_modified_input_is_caught", FAKE_MODIFY_X, RB_GRU_LBR, -1, -1, "modified its input x"),
+        cmocka_unit_test(test_network_faults_are_caught),
         cmocka_unit_test(test_fail_line_reruns_the_case),
     };
     return cmocka_run_group_tests_name("checker", tests, NULL, NULL);
