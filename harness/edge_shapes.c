@@ -5,10 +5,6 @@
 /* A one-layer, full-length row. */
 #define LAYER(T_, N_, I_, H_, quick_, edge_) {.T = T_, .N = N_, .I = I_, .H = H_, .quick = quick_, .edge = edge_}
 
-/* The network rows are not in --quick yet: a FAIL line's paste-back
- * command names --layers, --dir and --lengths, which `rnnbench run` must
- * take first (tests/test_checker.c reruns the last quick failure). */
-
 /* Lengths of the network rows: unsorted, with ties, 1 and T (T = 7). */
 static const int len_a[5] = {7, 1, 4, 7, 3};
 static const int len_b[5] = {2, 7, 7, 5, 1};
@@ -42,15 +38,15 @@ const rb_edge_shape rb_edge_shapes[] = {
     LAYER(2, 3, 300, 260, 0, "I + H > KC; lstm and gru G*H > KC in the backward dh product"),
     LAYER(130, 4, 3, 5, 0, "T*N = 520 > KC in the weight gradients; three forward chunks"),
     LAYER(3, 6, 5, 13, 1, "N = 6, H = 13: 4, 5, 7, 8 threads (omp_grid) divide neither"),
-    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 0, .layers = 2, .dir = RB_DIR_BI_CONCAT, .lengths = len_a,
+    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 1, .layers = 2, .dir = RB_DIR_BI_CONCAT, .lengths = len_a,
      .edge = "network: L = 2 bi_concat (layer 1 reads 2H), lengths with 1 and T"},
-    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 0, .layers = 2, .dir = RB_DIR_R2L, .lengths = len_b,
+    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 1, .layers = 2, .dir = RB_DIR_R2L, .lengths = len_b,
      .edge = "network: L = 2 r2l, lengths with 1 and T (each read from its own last step)"},
-    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 0, .layers = 2, .dir = RB_DIR_BI_SUM,
+    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 1, .layers = 2, .dir = RB_DIR_BI_SUM,
      .edge = "network: L = 2 bi_sum, full length"},
-    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 0, .layers = 3, .dir = RB_DIR_L2R,
+    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 1, .layers = 3, .dir = RB_DIR_L2R,
      .edge = "network: L = 3 l2r, full length"},
-    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 0, .layers = 1, .dir = RB_DIR_L2R, .lengths = len_c,
+    {.T = 7, .N = 5, .I = 13, .H = 11, .quick = 1, .layers = 1, .dir = RB_DIR_L2R, .lengths = len_c,
      .edge = "variable lengths, one l2r layer: 1 and T, ties, unsorted"},
     {.T = 130, .N = 40, .I = 3, .H = 5, .quick = 0, .layers = 1, .dir = RB_DIR_BI_CONCAT, .lengths = len_long,
      .edge = "network: bi_concat, lengths over T*N = 5200: many forward, two backward chunks of packed rows"},
