@@ -12,7 +12,8 @@
  *
  * Refused, with one line and exit 2: inputs whose header lines differ
  * (different columns: another rnnbench version), a point (the sweep's
- * resume key variant,cell,pass,T,N,I,H,threads) in two rows, an input
+ * resume key variant,cell,pass,T,N,I,H,threads,layers,dir,lengths) in two
+ * rows, an input
  * without results.csv or meta.json, and an OUT that exists and is not an
  * empty directory. A last line cut short (a sweep killed mid-write, never
  * resumed) and rows of the wrong width are dropped with a note, as resume
@@ -34,9 +35,13 @@
 #include "strset.h"
 #include "sweep.h"
 
-/* The columns of a point's key, in rb_sweep_key's order. */
-static const char *const key_cols[] = {"variant", "cell", "pass", "T", "N", "I", "H", "threads"};
-#define NKEY 8
+/* The columns of a point's key, in rb_sweep_key's order. The network
+ * ones are absent from files of before them, whose rows are one layer,
+ * l2r, full length: those values stand in (key_default). */
+static const char *const key_cols[] = {"variant", "cell", "pass", "T", "N", "I", "H", "threads",
+                                       "layers", "dir", "lengths"};
+static const char *const key_default[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "1", "l2r", "full"};
+#define NKEY 11
 
 typedef struct {
     const char *dir;
@@ -129,7 +134,7 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
         col[k] = -1;
         for (int c = 0; c < ncols; c++)
             if (strcmp(hf[c], key_cols[k]) == 0) col[k] = c;
-        if (col[k] < 0)
+        if (col[k] < 0 && !key_default[k])
             rb_die("merge: %s/results.csv has no column '%s' (not a sweep's results)", in->dir, key_cols[k]);
     }
     free(hcopy);
@@ -161,13 +166,13 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
             continue;
         }
         size_t klen = NKEY;
-        for (int k = 0; k < NKEY; k++) klen += strlen(f[col[k]]);
+        for (int k = 0; k < NKEY; k++) klen += strlen(col[k] < 0 ? key_default[k] : f[col[k]]);
         char *key = malloc(klen + 1);
         if (!key) rb_die("merge: out of memory");
         key[0] = '\0';
         for (int k = 0; k < NKEY; k++) {
             if (k) strcat(key, ",");
-            strcat(key, f[col[k]]);
+            strcat(key, col[k] < 0 ? key_default[k] : f[col[k]]);
         }
         free(copy);
         if (*nrows == *cap) {

@@ -643,7 +643,7 @@ static void test_points_filter(void **state)
 {
     (void)state;
     static rb_sweep_grid g;
-    rb_sweep_spec spec = {NULL, "lstm,gru", "naive", NULL, "3,4", NULL, NULL, "8", NULL};
+    rb_sweep_spec spec = {.cells = "lstm,gru", .variants = "naive", .T = "3,4", .H = "8"};
     rb_sweep_grid_build(&g, &spec, 1);
     rb_sweep_point *pts;
     size_t n = rb_sweep_points(&g, &pts);
