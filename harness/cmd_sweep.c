@@ -284,12 +284,14 @@ static int run_points(const sweep_cmd *c, const rb_sysinfo *si, const rb_sweep_g
     rb_fmt_duration(est->left_s, left, sizeof left);
     fprintf(stderr, "sweep: %zu points%s, %zu to run, estimated %s; writing %s\n", npts, preset_note(grid),
             est->todo, left, path);
-    rb_sweep_tally t = {npts - est->todo, 0, 0, 0, 0};
+    rb_sweep_tally t = {.done = npts - est->todo};
     rb_sweep_loop(pts, npts, done, csv, path, si, &c->tm, est->left_s, &t);
     fclose(csv);
     if (rb_sweep_stop_signal()) return interrupted(dir, t.done, npts);
     if (t.errors)
         fprintf(stderr, "sweep: WARNING: %zu point(s) ended in error: see the status column\n", t.errors);
+    for (int i = 0; i < t.nreasons; i++) /* a refusal is a finding: say it */
+        fprintf(stderr, "sweep: skipped %zu point(s): %s\n", t.reasons[i].n, t.reasons[i].why);
     rb_fmt_duration(t.seconds, took, sizeof took);
     printf("sweep: %zu points done in %s (this run: %zu ok, %zu skipped, %zu errors)\n"
            "results: %s/results.csv\nmeta:    %s/meta.json\n",

@@ -209,6 +209,19 @@ void rb_fmt_duration(double s, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- loop */
 
+static void count_reason(rb_sweep_tally *t, const char *status)
+{
+    const char *why = status + strlen("skipped: ");
+    for (int i = 0; i < t->nreasons; i++)
+        if (strncmp(t->reasons[i].why, why, sizeof t->reasons[i].why - 1) == 0) {
+            t->reasons[i].n++;
+            return;
+        }
+    if (t->nreasons == RB_SWEEP_MAXREASONS) return;
+    snprintf(t->reasons[t->nreasons].why, sizeof t->reasons[0].why, "%.199s", why);
+    t->reasons[t->nreasons++].n = 1;
+}
+
 void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE *csv, const char *path,
                    const rb_sysinfo *si, const rb_sweep_timing *tm, double est_left, rb_sweep_tally *tally)
 {
@@ -233,7 +246,10 @@ void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE
             pg.real_done += rb_now_sec() - t0;
         }
         if (r.status[0] == 'o') tally->ok++;
-        else if (r.status[0] == 's') tally->skipped++;
+        else if (r.status[0] == 's') {
+            tally->skipped++;
+            count_reason(tally, r.status);
+        }
         else tally->errors++;
         progress_done(&pg, pt, &r);
     }
