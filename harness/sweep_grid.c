@@ -253,9 +253,9 @@ static void set_lengths(rb_sweep_block *b, const char *const *spec, int n)
  *     bi_concat (full); variants without variable lengths are skipped rows
  *     that say so. naive on a small shape, l2r and bi_concat, so that a
  *     build without a variable-length fast variant still has the pair.
- * In quick (infer and fwdbwd) they add about 400 points and, by the
- * estimate of --dry-run (which matched the 6.2 min of the rest), 1.5 min
- * on a 2-core AVX2 machine; GNMT at H 512 is most of it. */
+ * In quick (infer and fwdbwd) they add 360 points and, by the estimate of
+ * --dry-run (which matched the 6.2 min of the rest), 0.8 min on a 2-core
+ * AVX2 machine; GNMT at H 512 is most of it. */
 static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
 {
     static const rb_dir all_dirs[] = {RB_DIR_L2R, RB_DIR_R2L, RB_DIR_BI_CONCAT, RB_DIR_BI_SUM};
@@ -352,7 +352,11 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
  * 10-minute budget of `make bench`, so train is left to --preset full and
  * to grids (--passes train). With seven cells and the omp_grid variants
  * it is 2800 points: 6.2 min on a 2-core AVX2 (Zen 3) VM, in the
- * fresh-machine test. --passes narrows a preset, it cannot add to it. */
+ * fresh-machine test (the --dry-run estimate of those points: 6.3 min).
+ * The networks (preset_networks) add 360 points, 124 of them skipped rows
+ * until the fast variants run variable lengths and onednn networks: 0.8
+ * min by the same estimate, 3160 points and about 7 min in all. --passes
+ * narrows a preset, it cannot add to it. */
 static void preset_quick(rb_sweep_grid *g)
 {
     rb_sweep_block *b = new_block(g, "fastest-by-design variants and library peers");
