@@ -239,12 +239,12 @@ static void set_lengths(rb_sweep_block *b, const char *const *spec, int n)
 }
 
 /* The network shapes of quick and full. All cores only, as DeepBench and
- * benchdnn measure them (the scaling curves stay with one layer), except
- * the layers-by-mode block, which is small.
+ * benchdnn measure them (the scaling curves stay with one layer), but for
+ * the small layers-by-mode block of full, which has the threads axis.
  *   - layers x modes: lstm and gru_lbr, L {1, 2, 4} x every mode, T 25,
  *     N 16, H 128: time per token against depth and direction;
  *   - GNMT's encoder (benchdnn's GNMT shapes): its bidirectional-concat
- *     LSTM layer at hidden 256 and 512, T 50, N 64, I = H, and the
+ *     LSTM layer at hidden 256 and 512, T 50, N 64, I = H, and (full) the
  *     unidirectional stack above it (L 3, I = 2H, the concat's width);
  *   - DeepSpeech2-like: bidirectional-concat gru_lbr stacks, L 3, H 256
  *     (quick) and L {3, 5}, H {512, 800} (full), T 50, N 16;

@@ -166,8 +166,13 @@ static double eta(const progress *pg)
 static void describe(const rb_sweep_point *pt, char *buf, size_t n)
 {
     const rb_shape *s = &pt->p.s;
-    snprintf(buf, n, "%s %s %s T=%d N=%d I=%d H=%d threads=%d", pt->v->name, rb_cell_name(s->cell),
-             rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+    int k = snprintf(buf, n, "%s %s %s T=%d N=%d I=%d H=%d threads=%d", pt->v->name, rb_cell_name(s->cell),
+                     rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+    /* networks say which; one layer, l2r, full length reads as before */
+    const int full = !pt->lengths[0] || strcmp(pt->lengths, "full") == 0;
+    if ((rb_shape_is_net(s) || !full) && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, " L=%d %s %s", rb_shape_layers(s), rb_dir_name(s->dir),
+                 full ? "full" : pt->lengths);
 }
 
 static void progress_start(const progress *pg, const rb_sweep_point *pt)

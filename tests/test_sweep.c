@@ -138,6 +138,15 @@ static void test_bytes_min(void **state)
                 4.0 * (392 + 72 + 84 + 210 + 42 + 210 + 84 + 464));
     /* DeepBench count: 2*G*H*H*N*T times the pass multiplier */
     assert_true(rb_sweep_flops_deepbench(&s, RB_PASS_FWDBWD) == 3.0 * 2 * 4 * 7 * 7 * 3 * 2);
+    /* a network: L=2 bi_concat, lengths 1, 2, 2 (5 tokens), by hand:
+     * P = 2 * (28*5 + 28*7 + 56) + 2 * (28*14 + 28*7 + 56) = 784 + 1288;
+     * X = 30 + 4*21 + 4*21 = 198; Y = y (2*3*14) + hT + cT = 84 + 84 + 84;
+     * W = (4 + 1) * 7 * 5 tokens * 2 layers * 2 directions = 700 */
+    static const int len[3] = {1, 2, 2};
+    rb_shape net = {.cell = RB_LSTM, .T = 2, .N = 3, .I = 5, .H = 7, .layers = 2, .dir = RB_DIR_BI_CONCAT,
+                    .lengths = len};
+    assert_true(rb_sweep_bytes_min(&net, RB_PASS_INFER) == 4.0 * (2072 + 198 + 252));
+    assert_true(rb_sweep_bytes_min(&net, RB_PASS_TRAIN) == 4.0 * (2072 + 198 + 252 + 700));
 }
 
 /* ------------------------------------------------------------- sweeps */
