@@ -10,9 +10,14 @@
  *                    each input's meta.json embedded verbatim, with the
  *                    meta-resume-K.json files of its resumed runs
  *
+ * Inputs from before the network columns (layers,dir,lengths,tokens) merge
+ * with current ones: their rows are one layer, l2r, full length and gain
+ * those values.
+ *
  * Refused, with one line and exit 2: inputs whose header lines differ
- * (different columns: another rnnbench version), a point (the sweep's
- * resume key variant,cell,pass,T,N,I,H,threads) in two rows, an input
+ * otherwise (different columns: another rnnbench version), a point (the sweep's
+ * resume key variant,cell,pass,T,N,I,H,threads,layers,dir,lengths) in two
+ * rows, an input
  * without results.csv or meta.json, and an OUT that exists and is not an
  * empty directory. A last line cut short (a sweep killed mid-write, never
  * resumed) and rows of the wrong width are dropped with a note, as resume
@@ -34,15 +39,20 @@
 #include "strset.h"
 #include "sweep.h"
 
-/* The columns of a point's key, in rb_sweep_key's order. */
-static const char *const key_cols[] = {"variant", "cell", "pass", "T", "N", "I", "H", "threads"};
-#define NKEY 8
+/* The columns of a point's key, in rb_sweep_key's order. The network
+ * ones are absent from files of before them, whose rows are one layer,
+ * l2r, full length: those values stand in (key_default). */
+static const char *const key_cols[] = {"variant", "cell", "pass", "T", "N", "I", "H", "threads",
+                                       "layers", "dir", "lengths"};
+static const char *const key_default[] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "1", "l2r", "full"};
+#define NKEY 11
 
 typedef struct {
     const char *dir;
     char *csv, *meta;   /* whole files */
     char *header;       /* points into csv */
     long rows, dropped;
+    int v1;             /* the columns of before the network ones */
 } input;
 
 typedef struct {
@@ -50,6 +60,9 @@ typedef struct {
     long line;       /* line number in its results.csv */
     char *text;      /* the row as written (no newline); points into csv */
     char *key;       /* malloc'ed */
+    char net[48];    /* for a row of before the network columns: what they
+                      * hold for it (",1,l2r,full,N*T"), appended when the
+                      * merge has them */
 } row;
 
 /* The first member named key, depth first in document order. */
@@ -117,7 +130,13 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
     if (!nl) rb_die("merge: %s/results.csv has no header line", in->dir);
     *nl = '\0';
     in->header = in->csv;
-    if (first_header && strcmp(in->header, first_header) != 0)
+    in->v1 = strcmp(in->header, RB_SWEEP_CSV_HEADER_V1) == 0;
+    /* the columns of before the network ones merge with the current ones
+     * (their rows are one layer, l2r, full length); other columns do not */
+    const int v1_and_now = first_header && ((in->v1 && strcmp(first_header, RB_SWEEP_CSV_HEADER) == 0) ||
+                                            (strcmp(first_header, RB_SWEEP_CSV_HEADER_V1) == 0 &&
+                                             strcmp(in->header, RB_SWEEP_CSV_HEADER) == 0));
+    if (first_header && strcmp(in->header, first_header) != 0 && !v1_and_now)
         rb_die("merge: %s/results.csv and %s/results.csv have different columns (header lines differ: "
                "sweeps of different rnnbench versions?)", in->dir, first_dir);
     /* where the key columns are */
@@ -129,7 +148,7 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
         col[k] = -1;
         for (int c = 0; c < ncols; c++)
             if (strcmp(hf[c], key_cols[k]) == 0) col[k] = c;
-        if (col[k] < 0)
+        if (col[k] < 0 && !key_default[k])
             rb_die("merge: %s/results.csv has no column '%s' (not a sweep's results)", in->dir, key_cols[k]);
     }
     free(hcopy);
@@ -161,14 +180,17 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
             continue;
         }
         size_t klen = NKEY;
-        for (int k = 0; k < NKEY; k++) klen += strlen(f[col[k]]);
+        for (int k = 0; k < NKEY; k++) klen += strlen(col[k] < 0 ? key_default[k] : f[col[k]]);
         char *key = malloc(klen + 1);
         if (!key) rb_die("merge: out of memory");
         key[0] = '\0';
         for (int k = 0; k < NKEY; k++) {
             if (k) strcat(key, ",");
-            strcat(key, f[col[k]]);
+            strcat(key, col[k] < 0 ? key_default[k] : f[col[k]]);
         }
+        row r = {idx, lineno, line, key, ""};
+        if (in->v1) /* T and N are fields 7 and 8 of RB_SWEEP_CSV_HEADER_V1 */
+            snprintf(r.net, sizeof r.net, ",1,l2r,full,%lld", atoll(f[7]) * atoll(f[8]));
         free(copy);
         if (*nrows == *cap) {
             *cap = *cap ? 2 * *cap : 1024;
@@ -176,7 +198,7 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
             if (!nr) rb_die("merge: out of memory");
             *rows = nr;
         }
-        (*rows)[(*nrows)++] = (row){idx, lineno, line, key};
+        (*rows)[(*nrows)++] = r;
         in->rows++;
         line = nl + 1;
     }
@@ -207,7 +229,8 @@ static void embed(FILE *f, const char *dir, const char *text, const char *name)
     fwrite(s, 1, (size_t)(text + n - s), f);
 }
 
-static void write_meta(const char *out, input *in, int nin, size_t npoints, int argc, char **argv)
+static void write_meta(const char *out, input *in, int nin, const char *header, size_t npoints, int argc,
+                       char **argv)
 {
     char hosts[1024] = "", cpus[1024] = "", v[512], first_cpu[512] = "", date[64];
     int same_cpu = 1;
@@ -252,7 +275,7 @@ static void write_meta(const char *out, input *in, int nin, size_t npoints, int 
         rb_json_string(f, argv[i]);
     }
     fputs("],\n  \"columns\": ", f);
-    rb_json_string(f, in[0].header);
+    rb_json_string(f, header);
     fprintf(f, ",\n  \"points\": %zu,\n  \"inputs\": [", npoints);
     for (int i = 0; i < nin; i++) {
         fprintf(f, "%s\n    {\"dir\": ", i ? "," : "");
@@ -335,11 +358,17 @@ int rb_cmd_merge(int argc, char **argv)
     char path[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/results.csv", out);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    /* the current columns when any input has them: the rows of older
+     * inputs gain their network values */
+    const char *header = in[0].header;
+    for (int i = 0; i < nin; i++)
+        if (!in[i].v1) header = in[i].header;
+    const int upgrade = strcmp(header, RB_SWEEP_CSV_HEADER) == 0;
     FILE *f = create(tmp);
-    fprintf(f, "%s\n", in[0].header);
-    for (size_t r = 0; r < nrows; r++) fprintf(f, "%s\n", rows[r].text);
+    fprintf(f, "%s\n", header);
+    for (size_t r = 0; r < nrows; r++) fprintf(f, "%s%s\n", rows[r].text, upgrade ? rows[r].net : "");
     finish(f, tmp, path);
-    write_meta(out, in, nin, nrows, argc + 2, argv - 2);
+    write_meta(out, in, nin, header, nrows, argc + 2, argv - 2);
 
     long dropped = 0;
     for (int i = 0; i < nin; i++) dropped += in[i].dropped;

@@ -14,7 +14,8 @@
  * stops the sweep after the step under way (a second one at once), says
  * how to resume and exits 128 + the signal number. `--resume DIR` re-reads the command from
  * DIR/meta.json, rebuilds the same grid and skips the points whose key
- * (variant,cell,pass,T,N,I,H,threads) results.csv already holds, after
+ * (variant,cell,pass,T,N,I,H,threads,layers,dir,lengths) results.csv
+ * already holds, after
  * dropping what a crash or a hand damaged there.
  */
 #include <errno.h>
@@ -36,7 +37,7 @@
 #include "sysinfo.h"
 #include "tensors.h"
 
-#define NOPTS 17
+#define NOPTS 20
 
 /* The command as parsed: from the command line, or for --resume from the
  * saved one. Option values point into argv or into saved. */
@@ -54,7 +55,7 @@ typedef struct {
 } sweep_cmd;
 
 static const char *const synopsis =
-    "[--preset P | --cells --variants --passes --T --N --I --H --threads] [--reps R] "
+    "[--preset P | --cells --variants --passes --T --N --I --H --layers --dirs --lengths --threads] [--reps R] "
     "[--grid BxS] [--out DIR] [--shard K/N] [--dry-run] | --resume DIR";
 
 static rb_opt *opt(sweep_cmd *c, const char *name) { return rb_opt_get(c->opts, NOPTS, name); }
@@ -71,6 +72,10 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"N", "LIST", "batch sizes (default 16)", NULL, 0},
         {"I", "LIST", "input sizes, or H: I = H (default H)", NULL, 0},
         {"H", "LIST", "hidden sizes (default 256)", NULL, 0},
+        {"layers", "LIST", "stacked layers L (default 1)", NULL, 0},
+        {"dirs", "LIST", "direction modes l2r,r2l,bi_concat,bi_sum, or all (default l2r)", NULL, 0},
+        {"lengths", "LIST", "sequence lengths of the batch: full, random (uniform in [1, T] from the "
+                            "seed), random:MIN (in [MIN, T]) (default full)", NULL, 0},
         {"threads", "LIST", "team sizes, or all: 1,2,4,.., the core count, one NUMA node's and one "
                             "package's cores (default 1)", NULL, 0},
         {"reps", "R", "timed repetitions per point (default 5; quick: 3)", NULL, 0},
@@ -100,7 +105,8 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
     }
     rb_sweep_spec spec = {opt(c, "preset")->value, opt(c, "cells")->value, opt(c, "variants")->value,
                           opt(c, "passes")->value, opt(c, "T")->value, opt(c, "N")->value, opt(c, "I")->value,
-                          opt(c, "H")->value, opt(c, "threads")->value};
+                          opt(c, "H")->value, opt(c, "threads")->value, opt(c, "layers")->value,
+                          opt(c, "dirs")->value, opt(c, "lengths")->value};
     c->spec = spec;
     const int quick = spec.preset && strcmp(spec.preset, "quick") == 0;
     const char *reps = opt(c, "reps")->value ? opt(c, "reps")->value : quick ? "3" : "5";
@@ -179,8 +185,8 @@ static void print_dry_run(const rb_sweep_point *pts, size_t npts, const rb_strse
                           const rb_sweep_timing *tm, const estimate *est)
 {
     char key[256], err[512], left[32];
-    printf("%5s  %-22s %-8s %-6s %6s %5s %6s %6s %7s %10s  %s\n", "#", "variant", "cell", "pass", "T",
-           "N", "I", "H", "threads", "est_s", "note");
+    printf("%5s  %-22s %-8s %-6s %6s %5s %6s %6s %7s %6s %-9s %-8s %10s  %s\n", "#", "variant", "cell",
+           "pass", "T", "N", "I", "H", "threads", "layers", "dir", "lengths", "est_s", "note");
     for (size_t i = 0; i < npts; i++) {
         const rb_sweep_point *pt = &pts[i];
         const rb_shape *s = &pt->p.s;
@@ -191,9 +197,10 @@ static void print_dry_run(const rb_sweep_point *pts, size_t npts, const rb_strse
         else if (why) snprintf(note, sizeof note, "skipped: %s", why);
         else if (rb_check_fits(rb_tset_bytes(s, pt->v->ops->workspace_bytes(&pt->p)), err, sizeof err))
             snprintf(note, sizeof note, "skipped: %.280s", err);
-        printf("%5zu  %-22s %-8s %-6s %6d %5d %6d %6d %7d %10.3f  %s\n", i + 1, pt->v->name,
+        printf("%5zu  %-22s %-8s %-6s %6d %5d %6d %6d %7d %6d %-9s %-8s %10.3f  %s\n", i + 1, pt->v->name,
                rb_cell_name(s->cell), rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads,
-               rb_sweep_estimate_s(pt, tm->reps, tm->warmup), note);
+               rb_shape_layers(s), rb_dir_name(s->dir), pt->lengths, rb_sweep_estimate_s(pt, tm->reps, tm->warmup),
+               note);
     }
     rb_fmt_duration(est->left_s, left, sizeof left);
     printf("%zu points, %zu to run, estimated %s (rough: FLOPs / a guessed GFLOP/s per variant "
@@ -277,12 +284,14 @@ static int run_points(const sweep_cmd *c, const rb_sysinfo *si, const rb_sweep_g
     rb_fmt_duration(est->left_s, left, sizeof left);
     fprintf(stderr, "sweep: %zu points%s, %zu to run, estimated %s; writing %s\n", npts, preset_note(grid),
             est->todo, left, path);
-    rb_sweep_tally t = {npts - est->todo, 0, 0, 0, 0};
+    rb_sweep_tally t = {.done = npts - est->todo};
     rb_sweep_loop(pts, npts, done, csv, path, si, &c->tm, est->left_s, &t);
     fclose(csv);
     if (rb_sweep_stop_signal()) return interrupted(dir, t.done, npts);
     if (t.errors)
         fprintf(stderr, "sweep: WARNING: %zu point(s) ended in error: see the status column\n", t.errors);
+    for (int i = 0; i < t.nreasons; i++) /* a refusal is a finding: say it */
+        fprintf(stderr, "sweep: skipped %zu point(s): %s\n", t.reasons[i].n, t.reasons[i].why);
     rb_fmt_duration(t.seconds, took, sizeof took);
     printf("sweep: %zu points done in %s (this run: %zu ok, %zu skipped, %zu errors)\n"
            "results: %s/results.csv\nmeta:    %s/meta.json\n",
@@ -300,6 +309,7 @@ int rb_cmd_sweep(int argc, char **argv)
     rb_sysinfo_collect(&si, RB_SYSINFO_MEASURE_NONE);
     static rb_sweep_grid grid;
     rb_sweep_grid_build(&grid, &c.spec, usable_cores(&si));
+    grid.seed = c.tm.seed; /* the random lengths */
     rb_sweep_point *pts;
     size_t npts = rb_sweep_points(&grid, &pts);
     /* --shard takes its part here, before the resume keys, the estimate

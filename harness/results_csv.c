@@ -135,7 +135,8 @@ void rb_results_append(FILE *csv, const char *path, const rb_sysinfo *si, const 
     rb_csv_field(m, r->status);
     fputc(',', m);
     if (r->timed) rb_csv_field(m, binding);
-    fputc('\n', m);
+    fprintf(m, ",%d,%s,%s,%lld\n", rb_shape_layers(s), rb_dir_name(s->dir), pt->lengths[0] ? pt->lengths : "full",
+            rb_tokens(s));
     fclose(m);
     if (fwrite(buf, 1, len, csv) != len || fflush(csv) != 0 || fsync(fileno(csv)) != 0)
         rb_die("sweep: cannot append to %s: %s", path, strerror(errno));
@@ -190,19 +191,38 @@ static int is_count(const char *s)
     return strspn(s, "0123456789") == n;
 }
 
-/* 1 when the fields of a row are ones a sweep writes (the key fields and
- * the status); the numbers after them are the sweep's own and not
- * re-derived. */
-static int row_valid(char **f)
+/* A lengths spec as the sweep writes it: full, random, random:MIN with
+ * MIN >= 2 (random:1 is written random). */
+static int is_lengths_spec(const char *s)
+{
+    if (strcmp(s, "full") == 0 || strcmp(s, "random") == 0) return 1;
+    return strncmp(s, "random:", 7) == 0 && is_count(s + 7) && strcmp(s + 7, "1") != 0;
+}
+
+/* A count of up to 18 digits (tokens: N * T reaches 2^48). */
+static int is_big_count(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= 18 && s[0] != '0' && strspn(s, "0123456789") == n;
+}
+
+/* 1 when the fields of a row are ones a sweep writes (the key fields, the
+ * status and, in the current columns, the network ones); the numbers
+ * between them are the sweep's own and not re-derived. */
+static int row_valid(char **f, int ncols)
 {
     rb_cell cell;
     rb_pass pass;
+    rb_dir dir;
     if (!f[0][0] || !f[1][0] || !f[2][0]) return 0;
     if (rb_cell_parse(f[5], &cell) != 0 || rb_pass_parse(f[6], &pass) != 0) return 0;
     for (int i = 7; i <= 12; i++) /* T N I H G threads */
         if (!is_count(f[i])) return 0;
     const char *st = f[25];
-    return strcmp(st, "ok") == 0 || strncmp(st, "skipped: ", 9) == 0 || strncmp(st, "error: ", 7) == 0;
+    if (!(strcmp(st, "ok") == 0 || strncmp(st, "skipped: ", 9) == 0 || strncmp(st, "error: ", 7) == 0))
+        return 0;
+    if (ncols == RB_SWEEP_NCOLS_V1) return 1;
+    return is_count(f[27]) && rb_dir_parse(f[28], &dir) == 0 && is_lengths_spec(f[29]) && is_big_count(f[30]);
 }
 
 int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
@@ -220,11 +240,12 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         return write_all_synced(path, RB_SWEEP_CSV_HEADER "\n", strlen(RB_SWEEP_CSV_HEADER) + 1, err,
                                 errlen);
     }
-    const size_t hlen = strlen(RB_SWEEP_CSV_HEADER);
-    int changed = 0;
+    const size_t hlen = strlen(RB_SWEEP_CSV_HEADER), h1len = strlen(RB_SWEEP_CSV_HEADER_V1);
+    int changed = 0, ncols = RB_SWEEP_NCOLS;
     size_t pos;
-    /* the header: absent or cut short is repaired, different is refused;
-     * lengths, not strchr, everywhere: the text may hold NUL bytes */
+    /* the header: absent or cut short is repaired, the one of before the
+     * network columns upgraded, another refused; lengths, not strchr,
+     * everywhere: the text may hold NUL bytes */
     const char *nl = memchr(buf, '\n', n);
     if (!nl) {
         if (n > hlen || memcmp(buf, RB_SWEEP_CSV_HEADER, n) != 0) {
@@ -234,6 +255,11 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         }
         changed = 1;
         pos = n;
+    } else if ((size_t)(nl - buf) == h1len && memcmp(buf, RB_SWEEP_CSV_HEADER_V1, h1len) == 0) {
+        ncols = RB_SWEEP_NCOLS_V1;
+        rep->upgraded = 1;
+        changed = 1;
+        pos = h1len + 1;
     } else {
         if ((size_t)(nl - buf) != hlen || memcmp(buf, RB_SWEEP_CSV_HEADER, hlen) != 0) {
             snprintf(err, errlen, "%s has a different header (columns changed, or not a sweep's file)", path);
@@ -242,7 +268,9 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         }
         pos = hlen + 1;
     }
-    char *out = malloc(n + hlen + 2);
+    /* an upgraded row grows by ",1,l2r,full," and tokens (at most 18
+     * digits): 32 bytes; a row is at least 27 bytes (its commas) */
+    char *out = malloc(n + (n / 27 + 1) * 32 + hlen + 2);
     if (!out) rb_die("sweep: out of memory reading %s", path);
     memcpy(out, RB_SWEEP_CSV_HEADER "\n", hlen + 1);
     size_t on = hlen + 1;
@@ -260,20 +288,26 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         const int has_nul = len && memchr(line, '\0', len);
         char *copy = NULL;
         if (len && !has_nul && !(copy = strndup(line, len))) rb_die("sweep: out of memory");
-        int ok = copy && rb_csv_split(copy, fld, RB_SWEEP_NCOLS) == RB_SWEEP_NCOLS && row_valid(fld);
+        int ok = copy && rb_csv_split(copy, fld, ncols) == ncols && row_valid(fld, ncols);
         if (!ok) {
             rep->damaged++;
             changed = 1;
         } else {
-            char key[512];
-            snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
-                     fld[9], fld[10], fld[12]);
+            char key[512], net[64];
+            if (ncols == RB_SWEEP_NCOLS_V1) /* what the older rnnbench ran */
+                snprintf(net, sizeof net, "1,l2r,full");
+            else
+                snprintf(net, sizeof net, "%s,%s,%s", fld[27], fld[28], fld[29]);
+            snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
+                     fld[9], fld[10], fld[12], net);
             if (!rb_strset_add(keys, key)) {
                 rep->duplicates++;
                 changed = 1;
             } else {
                 memcpy(out + on, line, len);
                 on += len;
+                if (ncols == RB_SWEEP_NCOLS_V1)
+                    on += (size_t)sprintf(out + on, ",%s,%lld", net, atoll(fld[7]) * atoll(fld[8]));
                 out[on++] = '\n';
                 rep->rows++;
             }
@@ -290,9 +324,18 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
 void rb_csv_report_text(const rb_csv_report *rep, char *buf, size_t n)
 {
     buf[0] = '\0';
-    if (!rep->truncated && !rep->damaged && !rep->duplicates) return;
+    if (!rep->truncated && !rep->damaged && !rep->duplicates && !rep->upgraded) return;
     size_t k = 0;
     const char *sep = "dropped ";
+    if (rep->upgraded) {
+        k += (size_t)snprintf(buf + k, n - k, "added the columns layers,dir,lengths,tokens (a file of "
+                              "before them: its rows are one layer, l2r, full length)");
+        if (!rep->truncated && !rep->damaged && !rep->duplicates) {
+            snprintf(buf + k, n - k, "; %ld row(s) kept", rep->rows);
+            return;
+        }
+        sep = "; dropped ";
+    }
     if (rep->truncated) {
         k += (size_t)snprintf(buf + k, n - k, "%s1 truncated last line (a write cut short)", sep);
         sep = ", ";

@@ -14,12 +14,19 @@
 #include "sweep.h"
 #include "sysinfo.h"
 
-/* The CSV columns, in order (the header line without the newline). */
-#define RB_SWEEP_CSV_HEADER                                                                    \
+/* The CSV columns, in order (the header line without the newline). The
+ * network columns come last, after binding, so that the columns of files
+ * from before them keep their places: layers (L), dir (the direction
+ * mode), lengths (the spec: full, random, random:MIN) and tokens (the real
+ * steps, sum of the lengths). None of them holds a comma, so a reader that
+ * splits on commas finds them counting from the end of the line. */
+#define RB_SWEEP_CSV_HEADER_V1                                                                 \
     "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
     "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
     "status,binding"
-#define RB_SWEEP_NCOLS 27
+#define RB_SWEEP_NCOLS_V1 27
+#define RB_SWEEP_CSV_HEADER RB_SWEEP_CSV_HEADER_V1 ",layers,dir,lengths,tokens"
+#define RB_SWEEP_NCOLS 31
 
 /* Writes s as one CSV field: quoted when it holds a comma, quote or
  * newline; newlines become spaces (a row is always one line). */
@@ -51,16 +58,23 @@ typedef struct {
     int damaged;     /* lines dropped: NUL bytes, wrong field count, values
                       * that no sweep writes (a cut line included)          */
     int duplicates;  /* rows dropped because an earlier row has their key  */
+    int upgraded;    /* 1: the file had the header of before the network
+                      * columns; its rows read as L=1, l2r, full length */
 } rb_csv_report;
 
 /* Reads path for resume: checks the header, keeps every complete row that
  * a sweep could have written, adds its key (variant,cell,pass,T,N,I,H,
- * threads) to keys, and drops the rest: a last line without newline, any
- * line with a NUL byte or not RB_SWEEP_NCOLS valid fields, and a row whose
- * key an earlier row holds. With repair, a file that lost lines is
- * rewritten (temporary file, fsync, rename; the temporary file removed if
- * that fails) and a missing file is created with the header; without,
- * nothing is written. Returns 0, or -1 with a one-line reason in err. */
+ * threads,layers,dir,lengths) to keys, and drops the rest: a last line
+ * without newline, any line with a NUL byte or not RB_SWEEP_NCOLS valid
+ * fields, and a row whose key an earlier row holds. A file from before the
+ * network columns (RB_SWEEP_CSV_HEADER_V1) is read as what it is, one
+ * layer, l2r, full length, tokens = N*T, and upgraded: with repair it is
+ * rewritten with the new header and those four values appended to each
+ * row (rep->upgraded), so a sweep started by an older rnnbench resumes.
+ * With repair, a file that lost lines is rewritten (temporary file, fsync,
+ * rename; the temporary file removed if that fails) and a missing file is
+ * created with the header; without, nothing is written. Returns 0, or -1
+ * with a one-line reason in err. */
 int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
                       size_t errlen);
 /* One line for stderr saying what a load dropped ("" when nothing). */

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "lengths.h"
 #include "strset.h"
 
 /* ------------------------------------------------------------ variants */
@@ -137,6 +138,72 @@ static int parse_threads(const char *s, int cores, int *out)
     return rb_parse_int_list(s, "--threads", 1, 4096, out, RB_SWEEP_MAXLIST);
 }
 
+/* --dirs: direction modes, or all. */
+static int parse_dirs(const char *s, rb_dir *out)
+{
+    if (strcmp(s, "all") == 0) {
+        for (int d = 0; d < RB_NDIRS; d++) out[d] = (rb_dir)d;
+        return RB_NDIRS;
+    }
+    char buf[256], *items[RB_NDIRS + 1];
+    const int n = rb_split_list(s, "--dirs", buf, sizeof buf, items, RB_NDIRS);
+    for (int i = 0; i < n; i++) {
+        if (rb_dir_parse(items[i], &out[i]) != 0)
+            rb_die("sweep: unknown direction mode '%s' (modes: l2r r2l bi_concat bi_sum, or all)", items[i]);
+        for (int j = 0; j < i; j++)
+            if (out[j] == out[i]) rb_die("sweep: --dirs names %s twice", items[i]);
+    }
+    return n;
+}
+
+/* One --lengths item: full, random or random:MIN (MIN >= 1; random:1 is
+ * written random, so one spec has one key). Explicit lists of lengths are
+ * for `run`: in a comma-separated axis they cannot be told apart. */
+static void parse_length_spec(const char *item, char *out)
+{
+    if (strcmp(item, "full") == 0 || strcmp(item, "random") == 0) {
+        snprintf(out, RB_SWEEP_LENSPEC, "%s", item);
+        return;
+    }
+    if (strncmp(item, "random:", 7) == 0) {
+        const char *m = item + 7;
+        char *end;
+        long min = *m >= '1' && *m <= '9' ? strtol(m, &end, 10) : 0;
+        if (min >= 1 && min <= RB_MAX_DIM && *end == '\0') {
+            if (min == 1) snprintf(out, RB_SWEEP_LENSPEC, "random");
+            else snprintf(out, RB_SWEEP_LENSPEC, "random:%ld", min);
+            return;
+        }
+        rb_die("sweep: --lengths %s: MIN must be an integer from 1 to %d", item, RB_MAX_DIM);
+    }
+    rb_die("sweep: unknown lengths '%s' (full, random, or random:MIN)", item);
+}
+
+static int parse_lengths(const char *s, char (*out)[RB_SWEEP_LENSPEC])
+{
+    char buf[512], *items[RB_SWEEP_MAXLENS + 1];
+    const int n = rb_split_list(s, "--lengths", buf, sizeof buf, items, RB_SWEEP_MAXLENS);
+    for (int i = 0; i < n; i++) {
+        parse_length_spec(items[i], out[i]);
+        for (int j = 0; j < i; j++)
+            if (strcmp(out[j], out[i]) == 0) rb_die("sweep: --lengths names %s twice", out[i]);
+    }
+    return n;
+}
+
+/* random:MIN needs MIN <= T at every T of the block. */
+static void check_lengths_fit(const rb_sweep_block *b)
+{
+    for (int i = 0; i < b->nlen; i++) {
+        if (strncmp(b->len[i], "random:", 7) != 0) continue;
+        const long min = strtol(b->len[i] + 7, NULL, 10);
+        for (int t = 0; t < b->nT; t++)
+            if (min > b->T[t])
+                rb_die("sweep: --lengths %s: MIN is above T = %d (lengths lie in [MIN, T])", b->len[i],
+                       b->T[t]);
+    }
+}
+
 static int set_list(int *dst, const int *src, int n)
 {
     memcpy(dst, src, sizeof(int) * (size_t)n);
@@ -159,6 +226,120 @@ static rb_sweep_block *new_block(rb_sweep_grid *g, const char *what)
 
 /* ------------------------------------------------------------- presets */
 
+static void set_dirs(rb_sweep_block *b, const rb_dir *d, int n)
+{
+    memcpy(b->dir, d, sizeof *d * (size_t)n);
+    b->ndir = n;
+}
+
+static void set_lengths(rb_sweep_block *b, const char *const *spec, int n)
+{
+    for (int i = 0; i < n; i++) snprintf(b->len[i], sizeof b->len[i], "%s", spec[i]);
+    b->nlen = n;
+}
+
+/* The network shapes of quick and full. All cores only, as DeepBench and
+ * benchdnn measure them (the scaling curves stay with one layer), but for
+ * the small layers-by-mode block of full, which has the threads axis.
+ *   - layers x modes: lstm and gru_lbr, L {1, 2, 4} x every mode, T 25,
+ *     N 16, H 128: time per token against depth and direction;
+ *   - GNMT's encoder (benchdnn's GNMT shapes): its bidirectional-concat
+ *     LSTM layer at hidden 256 and 512, T 50, N 64, I = H, and (full) the
+ *     unidirectional stack above it (L 3, I = 2H, the concat's width);
+ *   - DeepSpeech2-like: bidirectional-concat gru_lbr stacks, L 3, H 256
+ *     (quick) and L {3, 5}, H {512, 800} (full), T 50, N 16;
+ *   - variable lengths: lstm and gru_lbr, T 50, N 64, H 256 at full length
+ *     and at lengths uniform in [1, T] (lengths.h), l2r (quick) and
+ *     bi_concat (full); variants without variable lengths are skipped rows
+ *     that say so. naive on a small shape, l2r and bi_concat, so that a
+ *     build without a variable-length fast variant still has the pair.
+ * In quick (infer and fwdbwd) they add 360 points and, by the estimate of
+ * --dry-run (which matched the 6.2 min of the rest), 0.8 min on a 2-core
+ * AVX2 machine; GNMT at H 512 is most of it. */
+static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
+{
+    static const rb_dir all_dirs[] = {RB_DIR_L2R, RB_DIR_R2L, RB_DIR_BI_CONCAT, RB_DIR_BI_SUM};
+    static const rb_dir bi[] = {RB_DIR_BI_CONCAT}, l2r[] = {RB_DIR_L2R};
+    static const rb_dir l2r_bi[] = {RB_DIR_L2R, RB_DIR_BI_CONCAT};
+    static const char *const full_random[] = {"full", "random"};
+    rb_sweep_block *b = new_block(g, "networks: layers x direction modes (lstm, gru_lbr)");
+    add_best(g, b, 0);
+    b->cells = RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR);
+    b->passes = passes;
+    SET(T, 25);
+    SET(N, 16);
+    SET(H, 128);
+    SET(L, 1, 2, 4);
+    set_dirs(b, all_dirs, 4);
+    b->nthr = full ? all_threads(g->cores, b->thr) : set_list(b->thr, &g->cores, 1);
+
+    b = new_block(g, "GNMT encoder (benchdnn): bidirectional-concat LSTM layer");
+    add_best(g, b, 0);
+    b->cells = RB_CELL_BIT(RB_LSTM);
+    b->passes = passes;
+    SET(T, 50);
+    SET(N, 64);
+    SET(H, 256, 512);
+    SET(L, 1);
+    set_dirs(b, bi, 1);
+    b->nthr = set_list(b->thr, &g->cores, 1);
+
+    for (int k = 0; full && k < 2; k++) { /* the stack above it: I = 2H, the concat's width */
+        b = new_block(g, k == 0 ? "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 256"
+                                : "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 512");
+        add_best(g, b, 0);
+        b->cells = RB_CELL_BIT(RB_LSTM);
+        b->passes = passes;
+        SET(T, 50);
+        SET(N, 64);
+        SET(L, 3);
+        set_dirs(b, l2r, 1);
+        b->nthr = set_list(b->thr, &g->cores, 1);
+        b->nH = 1;
+        b->H[0] = k == 0 ? 256 : 512;
+        b->nI = 1;
+        b->I[0] = 2 * b->H[0];
+    }
+
+    b = new_block(g, "DeepSpeech2-like: bidirectional-concat gru_lbr stacks");
+    add_best(g, b, 0);
+    b->cells = RB_CELL_BIT(RB_GRU_LBR);
+    b->passes = passes;
+    SET(T, 50);
+    SET(N, 16);
+    if (full) {
+        SET(H, 512, 800);
+        SET(L, 3, 5);
+    } else {
+        SET(H, 256);
+        SET(L, 3);
+    }
+    set_dirs(b, bi, 1);
+    b->nthr = set_list(b->thr, &g->cores, 1);
+
+    b = new_block(g, "variable lengths: full against uniform in [1, T]");
+    add_best(g, b, 0);
+    b->cells = RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR);
+    b->passes = passes;
+    SET(T, 50);
+    SET(N, 64);
+    SET(H, 256);
+    set_dirs(b, full ? l2r_bi : l2r, full ? 2 : 1);
+    set_lengths(b, full_random, 2);
+    b->nthr = set_list(b->thr, &g->cores, 1);
+
+    b = new_block(g, "variable lengths, naive on a small shape");
+    add_named(g, b, "naive");
+    b->cells = RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR);
+    b->passes = passes;
+    SET(T, 25);
+    SET(N, 16);
+    SET(H, 64);
+    set_dirs(b, l2r_bi, 2);
+    set_lengths(b, full_random, 2);
+    SET(thr, 1);
+}
+
 #define P(x) (1u << (x))
 
 /* quick: what `make bench` runs. The fast variants and the peers on every
@@ -171,7 +352,11 @@ static rb_sweep_block *new_block(rb_sweep_grid *g, const char *what)
  * 10-minute budget of `make bench`, so train is left to --preset full and
  * to grids (--passes train). With seven cells and the omp_grid variants
  * it is 2800 points: 6.2 min on a 2-core AVX2 (Zen 3) VM, in the
- * fresh-machine test. --passes narrows a preset, it cannot add to it. */
+ * fresh-machine test (the --dry-run estimate of those points: 6.3 min).
+ * The networks (preset_networks) add 360 points, 124 of them skipped rows
+ * until the fast variants run variable lengths and onednn networks: 0.8
+ * min by the same estimate, 3160 points and about 7 min in all. --passes
+ * narrows a preset, it cannot add to it. */
 static void preset_quick(rb_sweep_grid *g)
 {
     rb_sweep_block *b = new_block(g, "fastest-by-design variants and library peers");
@@ -191,6 +376,8 @@ static void preset_quick(rb_sweep_grid *g)
     SET(N, 1, 16);
     SET(H, 64);
     SET(thr, 1);
+
+    preset_networks(g, P(RB_PASS_INFER) | P(RB_PASS_FWDBWD), 0);
 }
 
 /* DeepBench (baidu-research/DeepBench, code/kernels/rnn_problems.h): the
@@ -260,6 +447,8 @@ static void preset_full(rb_sweep_grid *g)
     n->nH = set_list(n->H, smallH, 3);
     n->nthr = 1;
     n->thr[0] = 1;
+
+    preset_networks(g, (1u << RB_NPASSES) - 1, 1);
 }
 
 #undef SET
@@ -271,8 +460,9 @@ void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *sp, int cores)
     memset(g, 0, sizeof *g);
     g->cores = cores < 1 ? 1 : cores;
     if (sp->preset) {
-        if (sp->T || sp->N || sp->I || sp->H)
-            rb_die("sweep: --preset %s fixes the shapes; --T --N --I --H go without a preset", sp->preset);
+        if (sp->T || sp->N || sp->I || sp->H || sp->layers || sp->dirs || sp->lengths)
+            rb_die("sweep: --preset %s fixes the shapes; --T --N --I --H --layers --dirs --lengths go "
+                   "without a preset", sp->preset);
         if (strcmp(sp->preset, "quick") == 0) preset_quick(g);
         else if (strcmp(sp->preset, "deepbench") == 0) preset_deepbench(g);
         else if (strcmp(sp->preset, "full") == 0) preset_full(g);
@@ -306,26 +496,90 @@ void rb_sweep_grid_build(rb_sweep_grid *g, const rb_sweep_spec *sp, int cores)
     if (sp->I && strcmp(sp->I, "H") != 0)
         b->nI = rb_parse_int_list(sp->I, "--I", 1, RB_MAX_DIM, b->I, RB_SWEEP_MAXLIST);
     b->nthr = parse_threads(sp->threads ? sp->threads : "1", g->cores, b->thr);
+    b->nL = rb_parse_int_list(sp->layers ? sp->layers : "1", "--layers", 1, RB_SWEEP_MAXLAYERS, b->L,
+                              RB_SWEEP_MAXLIST);
+    b->ndir = parse_dirs(sp->dirs ? sp->dirs : "l2r", b->dir);
+    b->nlen = parse_lengths(sp->lengths ? sp->lengths : "full", b->len);
+    check_lengths_fit(b);
 }
 
 void rb_sweep_key(const rb_sweep_point *pt, char *buf, size_t n)
 {
     const rb_shape *s = &pt->p.s;
-    snprintf(buf, n, "%s,%s,%s,%d,%d,%d,%d,%d", pt->v->name, rb_cell_name(s->cell),
-             rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+    snprintf(buf, n, "%s,%s,%s,%d,%d,%d,%d,%d,%d,%s,%s", pt->v->name, rb_cell_name(s->cell),
+             rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads, rb_shape_layers(s),
+             rb_dir_name(s->dir), pt->lengths[0] ? pt->lengths : "full");
+}
+
+/* The lengths of the points, made as the points are: one array per
+ * distinct (T, N, spec), appended to ints; a point holds its offset
+ * (NONE for full length) until the block is final. */
+#define NONE ((size_t)-1)
+typedef struct {
+    rb_strset *seen;   /* "T,N,spec" of the arrays made */
+    int *ints;
+    size_t n, cap;
+    struct { int T, N; char spec[RB_SWEEP_LENSPEC]; size_t off; } *arr;
+    size_t narr, caparr;
+} lengths_pool;
+
+static size_t pool_lengths(lengths_pool *lp, int T, int N, const char *spec, uint64_t seed)
+{
+    if (strcmp(spec, "full") == 0) return NONE;
+    for (size_t i = 0; i < lp->narr; i++)
+        if (lp->arr[i].T == T && lp->arr[i].N == N && strcmp(lp->arr[i].spec, spec) == 0) return lp->arr[i].off;
+    if (lp->n + (size_t)N > lp->cap) {
+        size_t cap = lp->cap ? lp->cap : 1024;
+        while (cap < lp->n + (size_t)N) cap *= 2;
+        int *ni = realloc(lp->ints, cap * sizeof *ni);
+        if (!ni) rb_die("sweep: out of memory for the lengths of %zu sequences", cap);
+        lp->ints = ni;
+        lp->cap = cap;
+    }
+    if (lp->narr == lp->caparr) {
+        lp->caparr = lp->caparr ? 2 * lp->caparr : 16;
+        void *na = realloc(lp->arr, lp->caparr * sizeof *lp->arr);
+        if (!na) rb_die("sweep: out of memory");
+        lp->arr = na;
+    }
+    char err[256];
+    const int got = rb_lengths_make(spec, T, N, seed, lp->ints + lp->n, err, sizeof err);
+    if (got < 0) rb_die("sweep: --lengths %s: %s", spec, err);
+    if (got == 0) /* full */
+        for (int k = 0; k < N; k++) lp->ints[lp->n + (size_t)k] = T;
+    lp->arr[lp->narr].T = T;
+    lp->arr[lp->narr].N = N;
+    snprintf(lp->arr[lp->narr].spec, sizeof lp->arr[0].spec, "%s", spec);
+    lp->arr[lp->narr++].off = lp->n;
+    lp->n += (size_t)N;
+    return lp->n - (size_t)N;
 }
 
 size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
 {
     size_t n = 0, cap = 256;
     rb_sweep_point *pts = malloc(cap * sizeof *pts);
+    size_t *off = malloc(cap * sizeof *off);
     rb_strset *seen = rb_strset_new();
-    if (!pts || !seen) rb_die("sweep: out of memory");
+    lengths_pool lp = {0};
+    if (!pts || !off || !seen) rb_die("sweep: out of memory");
     char key[256];
+    static const int one[] = {1};
+    static const rb_dir l2r[] = {RB_DIR_L2R};
+    static const char full[][RB_SWEEP_LENSPEC] = {"full"};
     for (int bi = 0; bi < g->nblocks; bi++) {
         const rb_sweep_block *b = &g->blocks[bi];
+        /* absent network axes: one layer, l2r, full length */
+        const int nL = b->nL ? b->nL : 1, *Ls = b->nL ? b->L : one;
+        const int nd = b->ndir ? b->ndir : 1;
+        const rb_dir *ds = b->ndir ? b->dir : l2r;
+        const int nl = b->nlen ? b->nlen : 1;
+        const char(*ls)[RB_SWEEP_LENSPEC] = b->nlen ? b->len : full;
         for (int c = 0; c < RB_NCELLS; c++) {
             if (!(b->cells & RB_CELL_BIT(c))) continue;
+            for (int il = 0; il < nL; il++)
+            for (int id = 0; id < nd; id++)
+            for (int ie = 0; ie < nl; ie++)
             for (int it = 0; it < b->nT; it++)
             for (int in = 0; in < b->nN; in++)
             for (int ih = 0; ih < b->nH; ih++)
@@ -343,6 +597,9 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
                     pt.p.s.N = b->N[in];
                     pt.p.s.H = b->H[ih];
                     pt.p.s.I = b->nI ? b->I[ii] : b->H[ih];
+                    pt.p.s.layers = Ls[il];
+                    pt.p.s.dir = ds[id];
+                    snprintf(pt.lengths, sizeof pt.lengths, "%s", ls[ie]);
                     /* serial variants ignore the team size: one point */
                     pt.p.threads = rb_variant_is_parallel(v) ? b->thr[ik] : 1;
                     rb_sweep_key(&pt, key, sizeof key);
@@ -350,18 +607,35 @@ size_t rb_sweep_points(const rb_sweep_grid *g, rb_sweep_point **out)
                     if (n == cap) {
                         cap *= 2;
                         rb_sweep_point *np = realloc(pts, cap * sizeof *pts);
-                        if (!np) rb_die("sweep: out of memory for %zu points", cap);
+                        size_t *no = realloc(off, cap * sizeof *off);
+                        if (!np || !no) rb_die("sweep: out of memory for %zu points", cap);
                         pts = np;
+                        off = no;
                     }
+                    off[n] = pool_lengths(&lp, pt.p.s.T, pt.p.s.N, pt.lengths, g->seed);
                     pts[n++] = pt;
                 }
             }
         }
     }
+    /* One block: the points, then the lengths they point into. */
+    rb_sweep_point *all = malloc(n * sizeof *all + lp.n * sizeof(int) + 1);
+    if (!all) rb_die("sweep: out of memory for %zu points", n);
+    int *ints = (int *)(all + n);
+    if (lp.n) memcpy(ints, lp.ints, lp.n * sizeof *ints);
+    for (size_t i = 0; i < n; i++) {
+        all[i] = pts[i];
+        all[i].p.s.lengths = off[i] == NONE ? NULL : ints + off[i];
+    }
+    free(pts);
+    free(off);
+    free(lp.ints);
+    free(lp.arr);
     rb_strset_free(seen);
-    *out = pts;
+    *out = all;
     return n;
 }
+#undef NONE
 
 size_t rb_sweep_points_filter(rb_sweep_point *pts, size_t n,
                               int (*keep)(const rb_sweep_point *pt, size_t index, void *ctx), void *ctx)
@@ -387,7 +661,9 @@ void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent)
     rb_json_string(f, g->preset);
     fprintf(f, ",\n%*s\"cores\": %d,\n%*s\"rules\": \"points are the cross product of each block, "
                "blocks in order, duplicates dropped; serial variants ignore the team size and get "
-               "one point at threads = 1; I = H where a block has no I list\",\n%*s\"blocks\": [",
+               "one point at threads = 1; I = H where a block has no I list; lengths random are uniform "
+               "in [1, T] (random:MIN: in [MIN, T]) from the sweep's seed, the same for every point of "
+               "one T and N\",\n%*s\"blocks\": [",
             indent + 2, "", g->cores, indent + 2, "", indent + 2, "");
     for (int bi = 0; bi < g->nblocks; bi++) {
         const rb_sweep_block *b = &g->blocks[bi];
@@ -421,7 +697,19 @@ void rb_sweep_grid_json(const rb_sweep_grid *g, FILE *f, int indent)
         json_int_list(f, "H", b->H, b->nH);
         fputs(", ", f);
         json_int_list(f, "threads", b->thr, b->nthr);
-        fputc('}', f);
+        fputs(", ", f);
+        json_int_list(f, "layers", b->nL ? b->L : (const int[]){1}, b->nL ? b->nL : 1);
+        fputs(", \"dirs\": [", f);
+        for (int i = 0; i < (b->ndir ? b->ndir : 1); i++) {
+            fputs(i ? ", " : "", f);
+            rb_json_string(f, rb_dir_name(b->ndir ? b->dir[i] : RB_DIR_L2R));
+        }
+        fputs("], \"lengths\": [", f);
+        for (int i = 0; i < (b->nlen ? b->nlen : 1); i++) {
+            fputs(i ? ", " : "", f);
+            rb_json_string(f, b->nlen ? b->len[i] : "full");
+        }
+        fputs("]}", f);
     }
     fprintf(f, "\n%*s],\n%*s\"left_out\": [", indent + 2, "", indent + 2, "");
     for (int i = 0; i < g->nnotes; i++) {

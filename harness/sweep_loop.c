@@ -166,8 +166,13 @@ static double eta(const progress *pg)
 static void describe(const rb_sweep_point *pt, char *buf, size_t n)
 {
     const rb_shape *s = &pt->p.s;
-    snprintf(buf, n, "%s %s %s T=%d N=%d I=%d H=%d threads=%d", pt->v->name, rb_cell_name(s->cell),
-             rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+    int k = snprintf(buf, n, "%s %s %s T=%d N=%d I=%d H=%d threads=%d", pt->v->name, rb_cell_name(s->cell),
+                     rb_pass_name(pt->pass), s->T, s->N, s->I, s->H, pt->p.threads);
+    /* networks say which; one layer, l2r, full length reads as before */
+    const int full = !pt->lengths[0] || strcmp(pt->lengths, "full") == 0;
+    if ((rb_shape_is_net(s) || !full) && k >= 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, " L=%d %s %s", rb_shape_layers(s), rb_dir_name(s->dir),
+                 full ? "full" : pt->lengths);
 }
 
 static void progress_start(const progress *pg, const rb_sweep_point *pt)
@@ -209,6 +214,19 @@ void rb_fmt_duration(double s, char *buf, size_t n)
 
 /* ---------------------------------------------------------------- loop */
 
+static void count_reason(rb_sweep_tally *t, const char *status)
+{
+    const char *why = status + strlen("skipped: ");
+    for (int i = 0; i < t->nreasons; i++)
+        if (strncmp(t->reasons[i].why, why, sizeof t->reasons[i].why - 1) == 0) {
+            t->reasons[i].n++;
+            return;
+        }
+    if (t->nreasons == RB_SWEEP_MAXREASONS) return;
+    snprintf(t->reasons[t->nreasons].why, sizeof t->reasons[0].why, "%.199s", why);
+    t->reasons[t->nreasons++].n = 1;
+}
+
 void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE *csv, const char *path,
                    const rb_sysinfo *si, const rb_sweep_timing *tm, double est_left, rb_sweep_tally *tally)
 {
@@ -233,7 +251,10 @@ void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE
             pg.real_done += rb_now_sec() - t0;
         }
         if (r.status[0] == 'o') tally->ok++;
-        else if (r.status[0] == 's') tally->skipped++;
+        else if (r.status[0] == 's') {
+            tally->skipped++;
+            count_reason(tally, r.status);
+        }
         else tally->errors++;
         progress_done(&pg, pt, &r);
     }

@@ -35,10 +35,16 @@ typedef struct {
     uint64_t seed;
 } rb_sweep_timing;
 
+#define RB_SWEEP_MAXREASONS 16
+
 typedef struct {
     size_t done;              /* points in results.csv, any run */
     size_t ok, skipped, errors; /* of this run */
     double seconds;           /* this run's wall time */
+    /* why this run skipped points: the first RB_SWEEP_MAXREASONS distinct
+     * statuses (without "skipped: "), with their counts, for the summary */
+    int nreasons;
+    struct { char why[200]; size_t n; } reasons[RB_SWEEP_MAXREASONS];
 } rb_sweep_tally;
 
 /* Runs every point whose key is not in done (adding it), appending to csv

@@ -29,7 +29,9 @@
     "read or write counted once: P = weights + biases, X = x + h0 (+ c0), Y = y + hT (+ cT), W = " \
     "workspace minimum = G*N*H*T activated gates (+ N*H*T cell states for lstm), D = dy + dhT "    \
     "(+ dcT), R = every gradient; infer = P+X+Y, train = P+X+Y+W, bwd = P+X+y+W+D+R, fwdbwd = "   \
-    "P+X+Y+2W+y+D+R (W written then read back, y read back). arith_intensity = flops / bytes_min"
+    "P+X+Y+2W+y+D+R (W written then read back, y read back); for a network W counts every "       \
+    "layer and direction over the real steps (tokens in place of N*T). arith_intensity = flops / " \
+    "bytes_min"
 
 static void write_body(FILE *f, const rb_sweep_meta *m)
 {
@@ -69,6 +71,9 @@ static void write_body(FILE *f, const rb_sweep_meta *m)
                "multiplier; divided by median\",\n"
                "    \"gflops_deepbench\": \"DeepBench recurrent-only count 2*G*H*H*N*T, times the "
                "same pass multiplier, divided by median\",\n"
+               "    \"networks\": \"summed over layers and directions, each layer with its own input "
+               "size (I, then H, or 2H after a bi_concat layer), and N*T replaced by tokens, the real "
+               "steps (the sum of the lengths): padding is not work (EQUATIONS.md, Networks)\",\n"
                "    \"pass_multiplier\": {\"infer\": 1, \"train\": 1, \"bwd\": 2, \"fwdbwd\": 3},\n"
                "    \"elementwise\": \"not counted\"\n  },\n");
     fprintf(f, "  \"pct_peak_rule\": ");
@@ -77,6 +82,11 @@ static void write_body(FILE *f, const rb_sweep_meta *m)
     rb_json_string(f, BYTES_MIN_RULE);
     fprintf(f, ",\n  \"columns\": ");
     rb_json_string(f, RB_SWEEP_CSV_HEADER);
+    fprintf(f, ",\n  \"network_columns\": \"layers: stacked layers L; dir: direction mode (l2r, "
+               "r2l, bi_concat, bi_sum); lengths: the spec of the sequence lengths (full; random: "
+               "uniform in [1, T], random:MIN: in [MIN, T], drawn from timing.seed, the same for "
+               "every point of one T and N); tokens: the real steps, the sum of the lengths (N*T at "
+               "full length). ms per token = median_ms / tokens\"");
     fprintf(f, ",\n  \"points\": %zu,\n  \"estimated_s\": %.0f,\n  \"grid\": ", m->points, m->estimated_s);
     rb_sweep_grid_json(m->grid, f, 2);
     fprintf(f, ",\n  \"sysinfo\": ");

@@ -27,7 +27,9 @@ static double numel(const rb_shape *s, rb_tensor_id id) { return (double)rb_tens
  *   outputs    Y = y + hT (+ cT)
  *   workspace  W = what BPTT needs beyond y: the G activated gates of every
  *                  step (G*N*H*T) plus, for lstm, the cell states c_t
- *                  (N*H*T); a variant may store more, this is the minimum
+ *                  (N*H*T); a variant may store more, this is the minimum;
+ *                  a network: every layer and direction, over the real
+ *                  steps (N*T becomes tokens times L*D)
  *   upstream   D = dy + dhT (+ dcT)
  *   gradients  R = dx + dh0 (+ dc0) + dweight_* + dbias_*
  *   infer  = P + X + Y
@@ -44,7 +46,9 @@ double rb_sweep_bytes_min(const rb_shape *s, rb_pass pass)
     const double X = numel(s, RB_X) + numel(s, RB_H0) + numel(s, RB_C0);
     const double y = numel(s, RB_Y);
     const double Y = y + numel(s, RB_HT) + numel(s, RB_CT);
-    const double NHT = (double)s->N * s->H * s->T;
+    /* a network keeps every layer's and direction's gates, over the
+     * real steps only (N * T at full length, one layer) */
+    const double NHT = (double)rb_tokens(s) * s->H * rb_shape_layers(s) * rb_shape_dirs(s);
     const double W = rb_cell_gates(s->cell) * NHT + (rb_cell_has_c(s->cell) ? NHT : 0);
     const double D = numel(s, RB_DY) + numel(s, RB_DHT) + numel(s, RB_DCT);
     const double R = numel(s, RB_DX) + numel(s, RB_DH0) + numel(s, RB_DC0) + numel(s, RB_DW_IH) +

@@ -106,9 +106,12 @@ hr
 # largest shape (H, then N, then T) and most threads per cell and pass, then
 # the best of our variants there against onednn and blas. Serial variants
 # have one point, at 1 thread; they compete at the largest shape too.
+# The table is of one layer, l2r, full length: the network columns (after
+# binding, read from the end of the line) leave the other rows out.
 awk -F, '
-FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; pass++; next }
+FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nc = NF; pass++; next }
 $c["status"] != "ok" { next }
+("tokens" in c) && ($(NF - nc + c["layers"]) != 1 || $(NF - nc + c["dir"]) != "l2r" || $(NF - nc + c["lengths"]) != "full") { next }
 {
     k = $c["cell"] " " $c["pass"]; H = $c["H"] + 0; N = $c["N"] + 0; T = $c["T"] + 0; th = $c["threads"] + 0
     big = (H > bH[k]) || (H == bH[k] && (N > bN[k] || (N == bN[k] && T > bT[k])))
@@ -141,6 +144,41 @@ END {
     }
     print "GFLOP/s: benchdnn GEMM count (meta.json flop_counts), median of the reps; I = H."
 }' "$csv" "$csv"
+hr
+# Networks at H >= 256 (the GNMT, DeepSpeech2-like and variable-length
+# shapes of the presets): the best of ours at the most threads, in GFLOP/s
+# (over the real steps) and microseconds per token, and what onednn did.
+awk -F, '
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nc = NF; if (!("tokens" in c)) exit; next }
+{
+    L = $(NF - nc + c["layers"]); d = $(NF - nc + c["dir"]); len = $(NF - nc + c["lengths"])
+    if ((L == 1 && d == "l2r" && len == "full") || $c["H"] + 0 < 256) next
+    k = sprintf("%s %s L=%d %s %s T=%d N=%d H=%d", $c["cell"], $c["pass"], L, d, len, $c["T"], $c["N"], $c["H"])
+    seen[k] = 1; th = $c["threads"] + 0
+    if ($c["variant"] == "onednn") {
+        st = $0; sub(/.*,"?skipped: /, "", st); sub(/"?,.*/, "", st)
+        od[k] = $c["status"] == "ok" ? sprintf("%.1f", $c["gflops"]) : ($0 ~ /skipped: / ? "skipped: " st : "error")
+        next
+    }
+    if ($c["status"] != "ok" || $c["isa"] == "library") next
+    g = $c["gflops"] + 0
+    if (th > bth[k] || (th == bth[k] && g > bg[k])) {
+        bth[k] = th; bg[k] = g; bv[k] = $c["variant"]; us[k] = 1000 * $c["median_ms"] / $(NF - nc + c["tokens"])
+    }
+}
+END {
+    n = 0
+    for (k in seen) keys[++n] = k
+    if (n == 0) exit
+    for (i = 2; i <= n; i++) { v = keys[i]; j = i - 1; while (j > 0 && keys[j] > v) { keys[j + 1] = keys[j]; j-- } keys[j + 1] = v }
+    printf "%-52s %-20s %8s %9s  %s\n", "network", "best of ours (thr)", "GFLOP/s", "us/token", "onednn"
+    for (i = 1; i <= n; i++) {
+        k = keys[i]
+        printf "%-52s %-20s %8s %9s  %s\n", k, (k in bv ? bv[k] " (" bth[k] ")" : "-"),
+               (k in bg ? sprintf("%.1f", bg[k]) : "-"), (k in us ? sprintf("%.2f", us[k]) : "-"), (k in od ? od[k] : "-")
+    }
+    print "Networks: GFLOP/s over the real steps (tokens); random = lengths uniform in [1, T] (results.csv lengths, tokens)."
+}' "$csv"
 hr
 if [ $plots_failed = 1 ]; then
     say "bench: FAILED to draw the plots (see above); the results are in $csv"

@@ -215,7 +215,12 @@ problems=()
 [ $bench_rc = 0 ] || problems+=("make bench exited $bench_rc")
 peers_line=""
 for p in onednn blas; do
-    read -r ok skipped errors < <(awk -F, -v v="$p" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    # skipped rows of networks are findings (onednn has no variable
+    # lengths), not a peer that failed: those of one layer, l2r, full
+    # length count (the network columns are read from the end of the line)
+    read -r ok skipped errors < <(awk -F, -v v="$p" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nc = NF; next }
+        ("tokens" in c) && ($(NF - nc + c["layers"]) != 1 || $(NF - nc + c["dir"]) != "l2r" ||
+                            $(NF - nc + c["lengths"]) != "full") { next }
         $c["variant"] == v { if ($c["status"] == "ok") o++; else if ($c["status"] ~ /^"?skipped/) s++; else e++ }
         END { print o + 0, s + 0, e + 0 }' "$csv" 2>/dev/null || echo "0 0 0")
     ok=${ok:-0} skipped=${skipped:-0} errors=${errors:-0}
@@ -226,7 +231,7 @@ for p in onednn blas; do
         problems+=("the $p peer was not measured")
     fi
 done
-figures=(gflops_vs_h pct_peak step_time scaling roofline)
+figures=(gflops_vs_h pct_peak step_time scaling roofline layers_dirs varlen)
 npng=$(ls "$out"/*.png 2>/dev/null | wc -l)
 for f in "${figures[@]}"; do
     [ -s "$out/$f.png" ] || problems+=("$f.png was not drawn")

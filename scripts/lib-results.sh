@@ -21,15 +21,45 @@ read_meta() {
 
 # split_results CSV OUTDIR: one "x y" table per curve. Fixed shapes are the
 # largest measured (T, N) for the curves over H, the largest H for the curves
-# over T and threads; rows whose status is not "ok" are left out.
+# over T and threads; rows whose status is not "ok" are left out. Those
+# figures are of one layer, l2r, full length; the network rows (layers,
+# dir, lengths, tokens: columns a file of before them lacks) go to two
+# figures of their own:
+#   lay_CELL_PASS_DIR_VARIANT.dat  layers, microseconds per token, at the
+#       network shape with the most points (shape_lay.txt), full length,
+#       each variant at its largest team there;
+#   vl_PASS_VARIANT.dat  sum(len)/(N*T), time(random lengths)/time(full)
+#       and a label, one line per pair of rows that differ in lengths alone.
 split_results() {
     awk -F, -v out="$2" '
     function q(s) { gsub(/"/, "", s); return s }
-    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    NR == 1 {
+        for (i = 1; i <= NF; i++) c[$i] = i
+        # The network columns come after binding, which may be quoted and
+        # hold commas: they are read counting from the end of the line.
+        if ("tokens" in c) for (k in c) if (c[k] > c["binding"]) back[k] = NF - c[k]
+        next
+    }
     {
         # Fields after "status" may be quoted and hold commas: only read
-        # columns before it.
+        # columns before it (and the network ones from the end).
         if ($c["status"] != "ok") next
+        L1 = ("layers" in back) ? $(NF - back["layers"]) + 0 : 1
+        D1 = ("dir" in back) ? $(NF - back["dir"]) : "l2r"
+        E1 = ("lengths" in back) ? $(NF - back["lengths"]) : "full"
+        K1 = ("tokens" in back) ? $(NF - back["tokens"]) + 0 : $c["T"] * $c["N"]
+        if (L1 != 1 || D1 != "l2r" || E1 != "full") net = 1; else net = 0
+        # every row, for the network figures (a full-length or one-layer
+        # partner may come before the rows it pairs with)
+        {
+            m++; NV[m] = $c["variant"]; NC[m] = $c["cell"]; NS[m] = $c["pass"]; NK[m] = $c["threads"] + 0
+            NSH[m] = $c["T"] " " $c["N"] " " $c["H"] " " $c["I"]
+            NL[m] = L1; ND[m] = D1; NE[m] = E1; NTOK[m] = K1; NMS[m] = $c["median_ms"]
+            NTN[m] = $c["T"] * $c["N"]
+            if (E1 == "full" && (L1 != 1 || D1 != "l2r")) shapecount[NSH[m]]++
+            vars[NV[m]] = 1
+        }
+        if (net || E1 != "full") next
         n++; V[n] = $c["variant"]; P[n] = $c["parallel"]; C[n] = $c["cell"]; S[n] = $c["pass"]
         T[n] = $c["T"] + 0; N[n] = $c["N"] + 0; H[n] = $c["H"] + 0; K[n] = $c["threads"] + 0
         G[n] = $c["gflops"]; MS[n] = $c["median_ms"]; ST[n] = $c["ms_per_step"]
@@ -58,6 +88,37 @@ split_results() {
         printf "T=%d N=%d, 1 thread\n", maxT, maxN > (out "/shape_peak.txt")
         printf "N=%d H=%d, 1 thread\n", maxN, maxH > (out "/shape_t.txt")
         printf "T=%d N=%d H=%d\n", maxT, maxN, maxH > (out "/shape_threads.txt")
+        # time per token against layers and direction mode
+        best = ""
+        for (sh in shapecount) if (best == "" || shapecount[sh] > shapecount[best]) best = sh
+        for (i = 1; i <= m; i++) {
+            if (NSH[i] != best || NE[i] != "full") continue
+            k = NC[i] SUBSEP NS[i] SUBSEP ND[i] SUBSEP NV[i] SUBSEP NL[i]
+            if (!(k in bestk) || NK[i] > bestk[k]) { bestk[k] = NK[i]; bestus[k] = 1000 * NMS[i] / NTOK[i] }
+        }
+        for (k in bestk) {
+            split(k, f, SUBSEP)
+            print f[5], bestus[k] > (out "/lay_" f[1] "_" f[2] "_" f[3] "_" f[4] ".dat")
+            laycells[f[1]] = 1; laypasses[f[2]] = 1; laydirs[f[3]] = 1
+        }
+        split(best, b, " ")
+        if (best != "") printf "T=%d N=%d H=%d I=%d, full length, each variant at its largest team\n", b[1], b[2], b[3], b[4] > (out "/shape_lay.txt")
+        for (x in laycells) lc = lc " " x; for (x in laypasses) lp = lp " " x; for (x in laydirs) ld = ld " " x
+        print lc > (out "/lay_cells.txt"); print lp > (out "/lay_passes.txt"); print ld > (out "/lay_dirs.txt")
+        # variable lengths against full length: pairs that differ in lengths alone
+        for (i = 1; i <= m; i++)
+            if (NE[i] == "full") full[NV[i] SUBSEP NC[i] SUBSEP NS[i] SUBSEP NSH[i] SUBSEP NL[i] SUBSEP ND[i] SUBSEP NK[i]] = i
+        for (i = 1; i <= m; i++) {
+            if (NE[i] == "full") continue
+            k = NV[i] SUBSEP NC[i] SUBSEP NS[i] SUBSEP NSH[i] SUBSEP NL[i] SUBSEP ND[i] SUBSEP NK[i]
+            if (!(k in full)) continue
+            j = full[k]
+            printf "%.6g %.6g %s/L%d/%s/%s/t%d\n", NTOK[i] / NTN[i], NMS[i] / NMS[j], NC[i], NL[i], ND[i], NE[i], NK[i] \
+                > (out "/vl_" NS[i] "_" NV[i] ".dat")
+            vlpasses[NS[i]] = 1
+        }
+        for (x in vlpasses) vp = vp " " x
+        print vp > (out "/vl_passes.txt")
     }' "$1"
     # Each curve sorted by x; speedup files need threads ascending.
     # (if, not &&: a loop whose last test is false returns 1, and under
@@ -66,14 +127,33 @@ split_results() {
         if [ -e "$f" ]; then sort -g -o "$f" "$f"; fi
     done
     # Sort the name lists so figures are stable from run to run.
-    for f in variants parallel_variants cells passes; do
+    for f in variants parallel_variants cells passes lay_cells lay_passes lay_dirs vl_passes; do
         tr ' ' '\n' < "$2/$f.txt" | sed '/^$/d' | sort | tr '\n' ' ' > "$2/$f.tmp"; mv "$2/$f.tmp" "$2/$f.txt"
     done
     # Per panel, the curves that exist, as name:index where index is the
     # variant's place in variants.txt (its colour in every figure): a panel
     # then plots only what was measured. A scaling curve (k_) needs its
     # 1-thread point, the base of the speedup.
-    local i v f prefix cell pass
+    local i v f prefix cell pass dir
+    # the network figures: colours from variants.txt as everywhere
+    for cell in $(cat "$2/lay_cells.txt"); do
+        for pass in $(cat "$2/lay_passes.txt"); do
+            for dir in $(cat "$2/lay_dirs.txt"); do
+                i=0
+                for v in $(cat "$2/variants.txt"); do
+                    i=$((i + 1))
+                    [ -s "$2/lay_${cell}_${pass}_${dir}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
+                done > "$2/lay_${cell}_${pass}_${dir}.list"
+            done
+        done
+    done
+    for pass in $(cat "$2/vl_passes.txt"); do
+        i=0
+        for v in $(cat "$2/variants.txt"); do
+            i=$((i + 1))
+            [ -s "$2/vl_${pass}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
+        done > "$2/vl_${pass}.list"
+    done
     for prefix in h peak t k; do
         for cell in $(cat "$2/cells.txt"); do
             for pass in $(cat "$2/passes.txt"); do

@@ -46,6 +46,14 @@ if [ -n "$pvars" ]; then
     gp -e "pvariants='$pvars'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
 fi
 gp -e "peak=$META_PEAK_ALL" -e "peak_core=$META_PEAK_CORE" -e "bw=$META_BW" "$here/gp/roofline.gp"
+# the network figures, where the results have network rows
+if [ -n "$(cat "$data/lay_dirs.txt")" ]; then
+    gp -e "laycells='$(cat "$data/lay_cells.txt")'" -e "laypasses='$(cat "$data/lay_passes.txt")'" \
+       -e "laydirs='$(cat "$data/lay_dirs.txt")'" -e "shape='$(cat "$data/shape_lay.txt")'" "$here/gp/layers_dirs.gp"
+fi
+if [ -n "$(cat "$data/vl_passes.txt")" ]; then
+    gp -e "vlpasses='$(cat "$data/vl_passes.txt")'" "$here/gp/varlen.gp"
+fi
 
 echo "plots: written to $dir:"
 ls "$dir"/*.png "$dir"/*.pdf | sed 's/^/  /'

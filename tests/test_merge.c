@@ -169,7 +169,7 @@ static void test_refused(void **state)
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/a", t, t, t);
     rb_cli_expect_error(args, "given twice");
     /* other columns */
-    sh("cp -r %s/b %s/b-cols && sed -i '1s/,binding$/,binding,extra/' %s/b-cols/results.csv", t, t, t);
+    sh("cp -r %s/b %s/b-cols && sed -i '1s/,tokens$/,tokens,extra/' %s/b-cols/results.csv", t, t, t);
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/b-cols", t, t, t);
     rb_cli_expect_error(args, "different columns");
     /* OUT not empty, or a file */
@@ -190,6 +190,52 @@ static void test_refused(void **state)
     char o1[400];
     snprintf(o1, sizeof o1, "%s/o1", t);
     assert_int_equal(stat(o1, &st), -1);
+}
+
+/* A sweep of before the network columns merges with a current one: its
+ * rows gain 1,l2r,full and tokens = N*T, under the current header. */
+static void test_old_columns_merge(void **state)
+{
+    (void)state;
+    char err[8192], args[1400], out[400], path[600];
+    const char *t = tmpdir;
+    /* b as an older rnnbench wrote it: its header, rows without the last
+     * four fields */
+    sh("cp -r %s/b %s/b-old && sed -i '1s/,layers,dir,lengths,tokens$//; 2,$s/,[^,]*,[^,]*,[^,]*,[^,]*$//' "
+       "%s/b-old/results.csv", t, t, t);
+    snprintf(path, sizeof path, "%s/b-old/results.csv", t);
+    char *old = rb_cli_slurp(path);
+    assert_int_equal(strncmp(old, RB_SWEEP_CSV_HEADER_V1 "\n", strlen(RB_SWEEP_CSV_HEADER_V1) + 1), 0);
+    free(old);
+    snprintf(out, sizeof out, "%s/o-old", t);
+    snprintf(args, sizeof args, "merge %s %s/b-old %s/a", out, t, t);
+    assert_int_equal(rb_cli_run(args, NULL, err, sizeof err), 0);
+    rb_strset *k = rb_strset_new();
+    assert_int_equal(csv_keys(out, k), GRID_POINTS);
+    rb_strset_free(k);
+    /* every row ends as the sweep wrote it (b's rows are 1,l2r,full) */
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    char *merged = rb_cli_slurp(path), *save = NULL;
+    strtok_r(merged, "\n", &save);
+    for (char *line; (line = strtok_r(NULL, "\n", &save));) {
+        char *f[RB_SWEEP_NCOLS + 1];
+        assert_int_equal(rb_csv_split(line, f, RB_SWEEP_NCOLS), RB_SWEEP_NCOLS);
+        assert_string_equal(f[27], "1");
+        assert_string_equal(f[28], "l2r");
+        assert_string_equal(f[29], "full");
+        assert_int_equal(atoll(f[30]), atoll(f[7]) * atoll(f[8]));
+    }
+    free(merged);
+    /* two old ones keep their columns */
+    sh("cp -r %s/a %s/a-old && sed -i '1s/,layers,dir,lengths,tokens$//; 2,$s/,[^,]*,[^,]*,[^,]*,[^,]*$//' "
+       "%s/a-old/results.csv", t, t, t);
+    snprintf(out, sizeof out, "%s/o-old2", t);
+    snprintf(args, sizeof args, "merge %s %s/a-old %s/b-old", out, t, t);
+    assert_int_equal(rb_cli_run(args, NULL, err, sizeof err), 0);
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    merged = rb_cli_slurp(path);
+    assert_int_equal(strncmp(merged, RB_SWEEP_CSV_HEADER_V1 "\n", strlen(RB_SWEEP_CSV_HEADER_V1) + 1), 0);
+    free(merged);
 }
 
 static void test_cut_line_dropped(void **state)
@@ -273,6 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_union),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_old_columns_merge),
         cmocka_unit_test(test_cut_line_dropped),
         cmocka_unit_test(test_slurm_scripts),
     };

@@ -80,6 +80,43 @@ test_plots_no_one_thread_base() {
     plots_draw "$tmp/nobase" gflops_vs_h pct_peak step_time roofline scaling
 }
 
+# Networks: a tiny sweep over layers, modes and lengths draws the two
+# network figures beside the others (whose curves keep to one layer, l2r,
+# full length); results.csv of before the network columns still plots,
+# without them.
+test_plots_networks() {
+    [ $gnuplot_ok = 1 ] || { echo "gnuplot not installed"; return 77; }
+    local v=naive
+    [ -n "$fast" ] && v="$fast,naive"
+    "$bin" sweep --cells lstm --variants "$v" --T 3 --N 4 --H 4 --layers 1,2 --dirs l2r,bi_concat \
+        --lengths full,random --passes infer --reps 1 --warmup 0 --out "$tmp/net" >"$tmp/net.log" 2>&1 ||
+        { cat "$tmp/net.log"; fail "the network sweep failed"; return; }
+    plots_draw "$tmp/net" gflops_vs_h step_time roofline layers_dirs varlen || return
+    # the one-layer curves hold the one-layer rows alone: naive at H 4 has
+    # one point (infer, T 3 N 4, l2r, full)
+    [ "$(wc -l <"$tmp/net/plotdata/h_lstm_infer_naive.dat")" = 1 ] ||
+        { fail "h_lstm_infer_naive.dat holds network rows"; return; }
+    # naive runs every point: a curve of L = 1, 2 in both modes, and a pair
+    # full/random in each (layers, mode)
+    [ "$(wc -l <"$tmp/net/plotdata/lay_lstm_infer_bi_concat_naive.dat")" = 2 ] ||
+        { fail "lay_lstm_infer_bi_concat_naive.dat is not L = 1, 2"; return; }
+    [ "$(wc -l <"$tmp/net/plotdata/vl_infer_naive.dat")" = 4 ] || { fail "vl_infer_naive.dat is not 4 pairs"; return; }
+    # its x is sum(len)/(N*T) from the tokens column
+    local want
+    want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                    $(NF - 1) == "random" { printf "%.6g\n", $NF / 12; exit }' "$tmp/net/results.csv")
+    [ "$(awk '{ print $1 }' "$tmp/net/plotdata/vl_infer_naive.dat" | sort -u)" = "$want" ] ||
+        { fail "vl x is not tokens / (N*T) = $want"; return; }
+    # a results.csv of before the network columns: the old figures only
+    mkdir -p "$tmp/old"
+    cp "$tmp/net/meta.json" "$tmp/old/"
+    awk -F, 'NR == 1 { sub(/,layers,dir,lengths,tokens$/, ""); print; next }
+             $(NF - 3) == 1 && $(NF - 2) == "l2r" && $(NF - 1) == "full" { sub(/,[^,]*,[^,]*,[^,]*,[^,]*$/, ""); print }' \
+        "$tmp/net/results.csv" >"$tmp/old/results.csv"
+    plots_draw "$tmp/old" gflops_vs_h step_time roofline || return
+    [ ! -e "$tmp/old/layers_dirs.png" ] || fail "an old results.csv drew a network figure"
+}
+
 # A failure is loud: non-zero exit, and a line on stderr naming the problem.
 fails_loudly() { # WANT_RC PATTERN DIR
     local err rc
@@ -101,13 +138,14 @@ test_plots_nothing_measured_fails_loudly() {
     fails_loudly 1 "no measured point" "$tmp/header_only"
 }
 
-echo "[==========] Running 5 test(s)."
+echo "[==========] Running 6 test(s)."
 case_ make_results_dirs make_dirs
 case_ plots_sweep_without_peers test_plots_sweep_without_peers
 case_ plots_no_one_thread_base test_plots_no_one_thread_base
+case_ plots_networks test_plots_networks
 case_ plots_empty_dir_fails_loudly test_plots_empty_dir_fails_loudly
 case_ plots_nothing_measured_fails_loudly test_plots_nothing_measured_fails_loudly
-echo "[==========] 5 test(s) run."
+echo "[==========] 6 test(s) run."
 echo "[  PASSED  ] $passed test(s)."
 if [ ${#skipped[@]} -gt 0 ]; then
     echo "[  SKIPPED ] ${#skipped[@]} test(s), listed below:"

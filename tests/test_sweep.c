@@ -35,6 +35,7 @@
 #include "cli_run.h"
 
 #include "../harness/json.h"
+#include "../harness/lengths.h"
 #include "../harness/results_csv.h"
 #include "../harness/sweep.h"
 
@@ -137,6 +138,15 @@ static void test_bytes_min(void **state)
                 4.0 * (392 + 72 + 84 + 210 + 42 + 210 + 84 + 464));
     /* DeepBench count: 2*G*H*H*N*T times the pass multiplier */
     assert_true(rb_sweep_flops_deepbench(&s, RB_PASS_FWDBWD) == 3.0 * 2 * 4 * 7 * 7 * 3 * 2);
+    /* a network: L=2 bi_concat, lengths 1, 2, 2 (5 tokens), by hand:
+     * P = 2 * (28*5 + 28*7 + 56) + 2 * (28*14 + 28*7 + 56) = 784 + 1288;
+     * X = 30 + 4*21 + 4*21 = 198; Y = y (2*3*14) + hT + cT = 84 + 84 + 84;
+     * W = (4 + 1) * 7 * 5 tokens * 2 layers * 2 directions = 700 */
+    static const int len[3] = {1, 2, 2};
+    rb_shape net = {.cell = RB_LSTM, .T = 2, .N = 3, .I = 5, .H = 7, .layers = 2, .dir = RB_DIR_BI_CONCAT,
+                    .lengths = len};
+    assert_true(rb_sweep_bytes_min(&net, RB_PASS_INFER) == 4.0 * (2072 + 198 + 252));
+    assert_true(rb_sweep_bytes_min(&net, RB_PASS_TRAIN) == 4.0 * (2072 + 198 + 252 + 700));
 }
 
 /* ------------------------------------------------------------- sweeps */
@@ -643,7 +653,7 @@ static void test_points_filter(void **state)
 {
     (void)state;
     static rb_sweep_grid g;
-    rb_sweep_spec spec = {NULL, "lstm,gru", "naive", NULL, "3,4", NULL, NULL, "8", NULL};
+    rb_sweep_spec spec = {.cells = "lstm,gru", .variants = "naive", .T = "3,4", .H = "8"};
     rb_sweep_grid_build(&g, &spec, 1);
     rb_sweep_point *pts;
     size_t n = rb_sweep_points(&g, &pts);
@@ -659,6 +669,271 @@ static void test_points_filter(void **state)
     rb_sweep_key(&pts[1], got, sizeof got);
     assert_string_equal(got, k3);
     free(pts);
+}
+
+/* ------------------------------------------------------------ networks */
+
+/* The axes: the cross product in the documented order, the keys, and the
+ * lengths drawn from the grid's seed (the same array for one T and N),
+ * still in place after a filter. */
+static int keep_random(const rb_sweep_point *pt, size_t index, void *ctx)
+{
+    (void)index;
+    (void)ctx;
+    return strcmp(pt->lengths, "full") != 0;
+}
+
+static void test_network_axes(void **state)
+{
+    (void)state;
+    static rb_sweep_grid g;
+    rb_sweep_spec spec = {.cells = "lstm", .variants = "naive", .T = "4", .N = "3", .H = "8",
+                          .layers = "1,3", .dirs = "r2l,bi_sum", .lengths = "full,random:1"};
+    rb_sweep_grid_build(&g, &spec, 1);
+    g.seed = 5;
+    rb_sweep_point *pts;
+    size_t n = rb_sweep_points(&g, &pts);
+    assert_int_equal(n, 8);
+    static const char *const want[8] = {
+        "naive,lstm,infer,4,3,8,8,1,1,r2l,full",    "naive,lstm,infer,4,3,8,8,1,1,r2l,random",
+        "naive,lstm,infer,4,3,8,8,1,1,bi_sum,full", "naive,lstm,infer,4,3,8,8,1,1,bi_sum,random",
+        "naive,lstm,infer,4,3,8,8,1,3,r2l,full",    "naive,lstm,infer,4,3,8,8,1,3,r2l,random",
+        "naive,lstm,infer,4,3,8,8,1,3,bi_sum,full", "naive,lstm,infer,4,3,8,8,1,3,bi_sum,random"};
+    int expect[3];
+    char err[256], key[256];
+    assert_int_equal(rb_lengths_make("random", 4, 3, 5, expect, err, sizeof err), 1);
+    for (size_t i = 0; i < n; i++) {
+        rb_sweep_key(&pts[i], key, sizeof key);
+        assert_string_equal(key, want[i]);
+        if (i % 2 == 0) {
+            assert_null(pts[i].p.s.lengths);
+            assert_int_equal(rb_tokens(&pts[i].p.s), 12);
+        } else {
+            assert_non_null(pts[i].p.s.lengths);
+            assert_true(pts[i].p.s.lengths == pts[1].p.s.lengths); /* one array per (T, N, spec) */
+            assert_memory_equal(pts[i].p.s.lengths, expect, sizeof expect);
+            assert_int_equal(rb_tokens(&pts[i].p.s), expect[0] + expect[1] + expect[2]);
+        }
+    }
+    assert_int_equal(rb_sweep_points_filter(pts, n, keep_random, NULL), 4);
+    for (int i = 0; i < 4; i++) assert_memory_equal(pts[i].p.s.lengths, expect, sizeof expect);
+    free(pts);
+}
+
+static void test_network_bad_input(void **state)
+{
+    (void)state;
+    rb_cli_expect_error("sweep --variants naive --layers 0 --dry-run", "out of range");
+    rb_cli_expect_error("sweep --variants naive --layers 2x --dry-run", "not an integer");
+    rb_cli_expect_error("sweep --variants naive --layers 1,,2 --dry-run", "--layers");
+    rb_cli_expect_error("sweep --variants naive --dirs sideways --dry-run", "unknown direction mode 'sideways'");
+    rb_cli_expect_error("sweep --variants naive --dirs l2r,l2r --dry-run", "twice");
+    rb_cli_expect_error("sweep --variants naive --lengths some --dry-run", "unknown lengths 'some'");
+    rb_cli_expect_error("sweep --variants naive --lengths 3 --dry-run", "unknown lengths '3'");
+    rb_cli_expect_error("sweep --variants naive --lengths random:0 --dry-run", "MIN must be");
+    rb_cli_expect_error("sweep --variants naive --lengths random:x --dry-run", "MIN must be");
+    rb_cli_expect_error("sweep --variants naive --lengths random,random:1 --dry-run", "twice");
+    rb_cli_expect_error("sweep --variants naive --T 4,8 --lengths random:6 --dry-run", "MIN is above T = 4");
+    rb_cli_expect_error("sweep --preset quick --layers 2 --dry-run", "fixes the shapes");
+    rb_cli_expect_error("sweep --preset quick --lengths random --dry-run", "fixes the shapes");
+}
+
+/* One row of results.csv, split: fields point into *line (freed by the
+ * caller). */
+typedef struct {
+    char *line;
+    char *f[RB_SWEEP_NCOLS + 1];
+} csv_row;
+
+/* Every row of dir/results.csv; asserts the header. Returns the count. */
+static int read_rows(const char *dir, csv_row *rows, int max)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(path);
+    assert_non_null(text);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    assert_string_equal(line, RB_SWEEP_CSV_HEADER);
+    int n = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        assert_true(n < max);
+        rows[n].line = strdup(line);
+        assert_int_equal(rb_csv_split(rows[n].line, rows[n].f, RB_SWEEP_NCOLS), RB_SWEEP_NCOLS);
+        n++;
+    }
+    free(text);
+    return n;
+}
+
+/* The network key of a row, as the sweep's: variant,cell,pass,T,N,I,H,
+ * threads,layers,dir,lengths. */
+static void row_key(const csv_row *r, char *key, size_t n)
+{
+    char *const *f = r->f;
+    snprintf(key, n, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", f[2], f[5], f[6], f[7], f[8], f[9], f[10], f[12], f[27],
+             f[28], f[29]);
+}
+
+#define NET_GRID "sweep --cells lstm --T 5 --N 3 --H 4 --layers 1,2 --dirs l2r,bi_concat --lengths full,random:2 " \
+                 "--passes infer --reps 1 --warmup 0 --seed 7"
+#define NET_POINTS 8 /* per variant */
+
+/* A network sweep: the new columns, tokens = sum of the lengths drawn from
+ * the seed, flops over the real steps, every key once, and the points a
+ * variant refuses as skipped rows with its reason. */
+static void test_network_csv(void **state)
+{
+    (void)state;
+    char dir[512], args[1024], err[8192];
+    const int peer = rb_variant_find("onednn") != NULL;
+    snprintf(dir, sizeof dir, "%s/net", tmpdir);
+    snprintf(args, sizeof args, NET_GRID " --variants naive%s --out %s", peer ? ",onednn" : "", dir);
+    int st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("exit %d: %s", st, err);
+    static csv_row rows[64];
+    const int n = read_rows(dir, rows, 64);
+    assert_int_equal(n, NET_POINTS * (peer ? 2 : 1));
+    int lens[3];
+    char e[256], key[512];
+    assert_int_equal(rb_lengths_make("random:2", 5, 3, 7, lens, e, sizeof e), 1);
+    const long long random_tokens = lens[0] + lens[1] + lens[2];
+    rb_strset *keys = rb_strset_new();
+    int varlen_skips = 0;
+    for (int i = 0; i < n; i++) {
+        char **f = rows[i].f;
+        row_key(&rows[i], key, sizeof key);
+        if (!rb_strset_add(keys, key)) fail_msg("key %s twice", key);
+        const int random = strcmp(f[29], "random:2") == 0;
+        assert_true(random || strcmp(f[29], "full") == 0);
+        assert_int_equal(atoll(f[30]), random ? random_tokens : 15);
+        rb_dir dir_mode;
+        assert_int_equal(rb_dir_parse(f[28], &dir_mode), 0);
+        rb_shape s = {.cell = RB_LSTM, .T = 5, .N = 3, .I = 4, .H = 4, .layers = atoi(f[27]), .dir = dir_mode,
+                      .lengths = random ? lens : NULL};
+        char flops[64];
+        snprintf(flops, sizeof flops, "%.0f", rb_pass_flops(&s, RB_PASS_INFER));
+        assert_string_equal(f[20], flops);
+        if (strcmp(f[2], "naive") == 0) {
+            assert_string_equal(f[25], "ok");
+        } else if (random) {
+            /* the peer runs layers and modes; only the lengths refuse: the
+             * library's own reason */
+            assert_string_equal(f[25], "skipped: the library has no variable-length sequences");
+            varlen_skips++;
+        } else {
+            assert_string_equal(f[25], "ok");
+        }
+    }
+    if (peer) {
+        assert_true(varlen_skips > 0);
+        /* and the summary says it */
+        char line[160];
+        snprintf(line, sizeof line,
+                 "sweep: skipped %d point(s): the library has no variable-length sequences\n", varlen_skips);
+        assert_non_null(strstr(err, line));
+    }
+    for (int i = 0; i < n; i++) free(rows[i].line);
+    rb_strset_free(keys);
+    /* merge keys rows by the network columns too: no point in two rows */
+    snprintf(args, sizeof args, "merge %s/net-merged %s", tmpdir, dir);
+    st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("merge exit %d: %s", st, err);
+}
+
+/* Keeps the header and the first `keep` rows of dir/results.csv; with
+ * v1, writes them as a sweep from before the network columns did (their
+ * header, each row without its last four fields). */
+static void cut_rows(const char *dir, int keep, int v1)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(path);
+    assert_non_null(text);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    fprintf(f, "%s\n", v1 ? RB_SWEEP_CSV_HEADER_V1 : line);
+    for (int k = 0; k < keep && (line = strtok_r(NULL, "\n", &save)); k++) {
+        if (v1)
+            for (int c = 0; c < 4; c++) *strrchr(line, ',') = '\0';
+        fprintf(f, "%s\n", line);
+    }
+    assert_int_equal(fclose(f), 0);
+    free(text);
+}
+
+static void expect_points_once(const char *dir, int npoints)
+{
+    static csv_row rows[64];
+    const int n = read_rows(dir, rows, 64);
+    assert_int_equal(n, npoints);
+    rb_strset *keys = rb_strset_new();
+    char key[512];
+    for (int i = 0; i < n; i++) {
+        row_key(&rows[i], key, sizeof key);
+        if (!rb_strset_add(keys, key)) fail_msg("key %s twice", key);
+        free(rows[i].line);
+    }
+    rb_strset_free(keys);
+}
+
+/* Resume with the network columns: every point exactly once. */
+static void test_network_resume(void **state)
+{
+    (void)state;
+    char dir[512], args[1024], err[8192];
+    snprintf(dir, sizeof dir, "%s/netres", tmpdir);
+    snprintf(args, sizeof args, NET_GRID " --variants naive --out %s", dir);
+    int st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("exit %d: %s", st, err);
+    cut_rows(dir, 3, 0);
+    snprintf(args, sizeof args, "sweep --resume %s", dir);
+    st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("resume exit %d: %s", st, err);
+    expect_points_once(dir, NET_POINTS);
+    st = run(args, err, sizeof err); /* finished: nothing to do */
+    assert_int_equal(st, 0);
+    expect_points_once(dir, NET_POINTS);
+}
+
+/* A results.csv from before the network columns resumes: its rows are
+ * read as one layer, l2r, full length and upgraded in place, and only the
+ * points it lacks run. */
+static void test_old_columns_upgraded(void **state)
+{
+    (void)state;
+    char dir[512], args[1024], err[8192];
+    snprintf(dir, sizeof dir, "%s/oldcols", tmpdir);
+    snprintf(args, sizeof args, TINY " --out %s", dir);
+    int st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("exit %d: %s", st, err);
+    static csv_row before[8];
+    assert_int_equal(read_rows(dir, before, 8), 4);
+    cut_rows(dir, 2, 1);
+    /* a dry run reads it and writes nothing */
+    snprintf(args, sizeof args, "sweep --resume %s --dry-run", dir);
+    assert_int_equal(run(args, err, sizeof err), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(path);
+    assert_int_equal(strncmp(text, RB_SWEEP_CSV_HEADER_V1 "\n", strlen(RB_SWEEP_CSV_HEADER_V1) + 1), 0);
+    free(text);
+    snprintf(args, sizeof args, "sweep --resume %s", dir);
+    st = run(args, err, sizeof err);
+    if (st != 0) fail_msg("resume exit %d: %s", st, err);
+    assert_non_null(strstr(err, "added the columns layers,dir,lengths,tokens"));
+    expect_points_once(dir, 4);
+    static csv_row after[8];
+    assert_int_equal(read_rows(dir, after, 8), 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(after[i].f[27], "1");
+        assert_string_equal(after[i].f[28], "l2r");
+        assert_string_equal(after[i].f[29], "full");
+        assert_string_equal(after[i].f[30], "6"); /* N * T = 2 * 3 */
+        if (i < 2) assert_string_equal(after[i].f[1], before[i].f[1]); /* the old rows kept, not re-run */
+        free(after[i].line);
+        free(before[i].line);
+    }
 }
 
 static void test_bad_input(void **state)
@@ -716,6 +991,11 @@ int main(void)
         cmocka_unit_test(test_points_filter),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_network_axes),
+        cmocka_unit_test(test_network_bad_input),
+        cmocka_unit_test(test_network_csv),
+        cmocka_unit_test(test_network_resume),
+        cmocka_unit_test(test_old_columns_upgraded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
