@@ -145,6 +145,7 @@ typedef struct {
     int a_trans, b_trans, accumulate;
     int pad_a, pad_b, pad_c; /* extra leading-dimension floats */
     const rb_gemm_blocking *blocking; /* NULL: the machine's */
+    int reverse;                      /* RB_GEMM_REVERSE (the engine's run only) */
 } case_opts;
 
 /* One product with engine g and with the scalar engine; returns the compare
@@ -184,7 +185,8 @@ static int run_case(const rb_gemm *g, int M, int N, int K, int j0, int j1, case_
 
     const unsigned flags = (o.accumulate ? RB_GEMM_ACCUMULATE : RB_GEMM_OVERWRITE) | (o.a_trans ? RB_TRANS_A : 0);
     g->run(&(rb_gemm_op){.C = Cg + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
-                         .A = A, .lda = lda, .K = K, .Bp = Bpg, .Ncols = N, .flags = flags,
+                         .A = A, .lda = lda, .K = K, .Bp = Bpg, .Ncols = N,
+                         .flags = flags | (o.reverse ? RB_GEMM_REVERSE : 0u),
                          .blocking = o.blocking});
     rb_gemm_scalar.run(&(rb_gemm_op){.C = Cr + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
                                      .A = A, .lda = lda, .K = K, .Bp = Bpr, .Ncols = N, .flags = flags});
@@ -327,7 +329,8 @@ static void test_blocking(void **state)
  * slices, short A blocks, narrow column blocks) and hand-picked odd ones
  * (1 x 1 x 1, rounded up to MR and NR by run(); 7 x 13 x 40, neither a
  * multiple of MR nor of NR; past every cap) on shapes that cross all of
- * them, every flag combination, a column range starting at NR. */
+ * them, every flag combination, a column range starting at NR, each
+ * plain and with RB_GEMM_REVERSE (blocks, slices and panels backwards). */
 static void test_odd_blocking(void **state)
 {
     const engine_ref *e = *state;
@@ -346,10 +349,10 @@ static void test_odd_blocking(void **state)
     int cases = 0, failed = 0;
     for (size_t b = 0; b < sizeof odd / sizeof odd[0]; b++)
         for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
-            for (int flags = 0; flags < 8; flags++) {
+            for (int flags = 0; flags < 16; flags++) {
                 case_opts o = {.a_trans = flags & 1, .b_trans = (flags >> 1) & 1,
                                .accumulate = (flags >> 2) & 1, .pad_a = 1, .pad_b = 2, .pad_c = 3,
-                               .blocking = &odd[b]};
+                               .blocking = &odd[b], .reverse = (flags >> 3) & 1};
                 const int N = shapes[sh][1];
                 const int j0 = (flags & 2) && N > g->nr ? g->nr : 0;
                 cmp_result r;
@@ -364,6 +367,29 @@ static void test_odd_blocking(void **state)
     print_message("%s: %d cases over %zu blockings (tiny caches: kc %d mc %d nc %d), %d failed\n", g->name,
                   cases, sizeof odd / sizeof odd[0], derived_tiny.kc, derived_tiny.mc, derived_tiny.nc, failed);
     assert_int_equal(failed, 0);
+}
+
+/* RB_GEMM_REVERSE changes the order, not the product: with one K slice
+ * (K <= KC) bit-identical to the plain call, over several column blocks
+ * and panels; with several K slices, within the tolerance of the scalar
+ * engine (checked by test_odd_blocking). */
+static void test_reverse_same_bits(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int M = 13, N = 5 * g->nr + 3, K = 77;
+    const rb_gemm_blocking bk = {.kc = K, .mc = 2 * g->mr, .nc = 2 * g->nr};
+    uint32_t s = 99;
+    float *A = xmalloc((size_t)M * K), *B = xmalloc((size_t)K * N), *Bp = xmalloc(g->packed_floats(K, N));
+    float *C1 = xmalloc((size_t)M * N), *C2 = xmalloc((size_t)M * N);
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
+    g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+    for (int rev = 0; rev < 2; rev++)
+        g->run(&(rb_gemm_op){.C = rev ? C2 : C1, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                             .Ncols = N, .flags = rev ? RB_GEMM_REVERSE : 0u, .blocking = &bk});
+    assert_memory_equal(C1, C2, (size_t)M * N * sizeof(float));
+    free(A), free(B), free(Bp), free(C1), free(C2);
 }
 
 /* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
@@ -653,7 +679,7 @@ static engine_ref e_neon = {"neon", RB_ISA_NEON};
 #define ENGINE_TEST(fn, e) {#fn "__" #e, fn, NULL, NULL, &e_##e}
 #define ENGINE_TESTS(e)                                                                     \
     ENGINE_TEST(test_edges, e), ENGINE_TEST(test_blocking, e), ENGINE_TEST(test_k_zero, e), \
-        ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e)
+        ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e), ENGINE_TEST(test_reverse_same_bits, e)
 
 int main(void)
 {

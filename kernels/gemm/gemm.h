@@ -29,6 +29,13 @@
 #define RB_NO_TRANS 0u                /* A, B as the product reads them                    */
 #define RB_TRANS_A (1u << 1)          /* A stored [K][M]: op(A)[m][k] = A[k*lda + m]       */
 #define RB_TRANS_B (1u << 2)          /* pack_b: B stored [Ncols][K]: op(B)[k][j] = B[j*ldb + k] */
+/* A hint on order, not on the result: sweep B from its last column block,
+ * K slice and panel to its first (K slices then add up in the other order:
+ * the same product up to float rounding; bit-identical when K <= KC).
+ * Products that read the same packed B one after the other and alternate
+ * the flag find what the previous one read last still in cache; a plain
+ * cyclic sweep over a B larger than the cache misses on every line. */
+#define RB_GEMM_REVERSE (1u << 3)
 
 /* The cache blocking of a product (gemm_kernel.inc's loops): K slices of
  * at most kc, blocks of mc rows of op(A), nc columns at a time. Derived
@@ -51,7 +58,8 @@ typedef struct {
     int K;            /* the reduction length                               */
     const float *Bp;  /* op(B), K x Ncols, as packed by this engine's pack_b */
     int Ncols;
-    unsigned flags;   /* RB_GEMM_OVERWRITE or RB_GEMM_ACCUMULATE, | RB_TRANS_A */
+    unsigned flags;   /* RB_GEMM_OVERWRITE or RB_GEMM_ACCUMULATE,       */
+                      /*   | RB_TRANS_A, | RB_GEMM_REVERSE                */
     const rb_gemm_blocking *blocking; /* NULL (the usual): this machine's,
                                          rb_gemm_blocking_for(mr, nr)   */
 } rb_gemm_op;
