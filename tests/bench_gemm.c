@@ -8,6 +8,12 @@
  *       build/librnnbench.a -o build/bench_gemm -lm
  *   taskset -c 1 build/bench_gemm [isa [seconds per shape [shape index]]]
  *   (isa avx512, 1 s, every shape by default)
+ *   taskset -c 1 build/bench_gemm isa --compare [rounds]
+ *   (the old fixed blocking against this machine's, interleaved; the
+ *   numbers of docs/blocking.md)
+ *   taskset -c 1 build/bench_gemm isa --zigzag [rounds]
+ *   (small-batch step products reading B in one order or alternating,
+ *   variants/fast/zigzag.inc; docs/small-batch.md)
  *
  * Three figures per shape, because the 2-core VM this was tuned on is
  * shared: other tenants take the core away (wall time lies) and the clock
@@ -197,10 +203,152 @@ static void bench(const rb_gemm *g, const shape *s, double seconds)
     free(Bp);
 }
 
+/* ------------------------------------------------ --compare: blockings */
+
+/* One round: GFLOP/s (thread CPU time) of `calls` products, best of 3
+ * batches (a batch another tenant interrupted reads low, never high). */
+static double round_rate(const rb_gemm *g, const rb_gemm_op *op, double flop, int calls)
+{
+    double best = 0;
+    for (int b = 0; b < 3; b++) {
+        const double t0 = cpu_s();
+        for (int c = 0; c < calls; c++) g->run(op);
+        const double r = flop * calls / (cpu_s() - t0) * 1e-9;
+        if (r > best) best = r;
+    }
+    return best;
+}
+
+/* The fixed blocking every engine used before the cache model. */
+static const rb_gemm_blocking old_fixed = {.kc = 512, .mc = 240, .nc = 1 << 24};
+
+/* Old fixed blocking against this machine's (derived, or the environment's)
+ * on the GEMMs the cells run, interleaved: each round measures every
+ * configuration once, in an order that alternates between rounds, so
+ * drift hits both alike. Prints median and min-max over the rounds. */
+static void compare(const rb_gemm *g, int rounds)
+{
+    const rb_gemm_blocking mine = rb_gemm_blocking_for(g->mr, g->nr);
+    const rb_caches *ca = rb_caches_detect();
+    printf("caches (%s): L1d %zu KiB %d-way, L2 %zu KiB %d-way, L3 %zu KiB shared by %d\n", ca->source,
+           ca->l1d.size / 1024, ca->l1d.ways, ca->l2.size / 1024, ca->l2.ways, ca->l3.size / 1024, ca->l3.shared_by);
+    printf("old fixed KC %d MC %d NC -; derived KC %d MC %d NC %d; %d rounds, GFLOP/s median [min-max]\n",
+           old_fixed.kc, old_fixed.mc, mine.kc, mine.mc, mine.nc, rounds);
+    const shape shapes[] = {
+        {"x*W^T all steps (b_trans)", 3200, 2048, 512, 0, 1, 0},
+        {"step h*U^T N=64 (b_trans)", 64, 2048, 512, 0, 1, 0},
+        {"step h*U^T N=16 (b_trans)", 16, 2048, 512, 0, 1, 0},
+        {"step h*U^T N=1 (b_trans)", 1, 2048, 512, 0, 1, 0},
+        {"dh = dG*U N=64", 64, 512, 2048, 0, 0, 0},
+        {"dW = dG^T*X (a_trans)", 2048, 512, 3200, 1, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape *s = &shapes[i];
+        const int M = s->M, N = s->Ncols, K = s->K;
+        const int lda = s->a_trans ? M : K, ldb = s->b_trans ? K : N;
+        float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2);
+        float *C = alloc_fill((size_t)M * N, 3), *Bp = alloc_fill(g->packed_floats(K, N) + 1, 4);
+        g->pack_b(Bp, K, N, B, ldb, s->b_trans ? RB_TRANS_B : RB_NO_TRANS);
+        rb_gemm_op op[2];
+        const rb_gemm_blocking *bks[2] = {&old_fixed, &mine};
+        for (int c = 0; c < 2; c++)
+            op[c] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = lda, .K = K, .Bp = Bp,
+                                 .Ncols = N, .flags = s->a_trans ? RB_TRANS_A : 0, .blocking = bks[c]};
+        const double flop = 2.0 * M * N * K;
+        int calls = 1; /* ~20 ms per batch */
+        for (;;) {
+            const double t0 = cpu_s();
+            for (int c = 0; c < calls; c++) g->run(&op[0]);
+            if (cpu_s() - t0 > 0.02) break;
+            calls *= 2;
+        }
+        enum { MAXR = 64 };
+        double rate[2][MAXR];
+        const int nr = rounds < MAXR ? rounds : MAXR;
+        for (int r = 0; r < nr; r++)
+            for (int q = 0; q < 2; q++) {
+                const int c = (r & 1) ? 1 - q : q;
+                rate[c][r] = round_rate(g, &op[c], flop, calls);
+            }
+        printf("%-28s M=%-4d N=%-4d K=%-4d", s->what, M, N, K);
+        for (int c = 0; c < 2; c++) {
+            qsort(rate[c], (size_t)nr, sizeof rate[c][0], cmp_double);
+            printf("  %s %6.1f [%6.1f-%6.1f]", c ? "derived" : "old", rate[c][nr / 2], rate[c][0], rate[c][nr - 1]);
+        }
+        printf("  ratio %.3f\n", rate[1][nr / 2] / rate[0][nr / 2]);
+        fflush(stdout);
+        free(A), free(B), free(C), free(Bp);
+    }
+}
+
+/* ------------------------------------------------- --zigzag: B order */
+
+/* Microseconds per product of `steps` consecutive products over one packed
+ * B, each reading B in the same order (zig = 0) or alternately forwards and
+ * backwards (RB_GEMM_REVERSE on odd steps, as the fast variants' steps do):
+ * best of 3 batches. */
+static double steps_us(const rb_gemm *g, rb_gemm_op op, int steps, int zig)
+{
+    double best = 1e30;
+    for (int b = 0; b < 3; b++) {
+        const double t0 = cpu_s();
+        for (int t = 0; t < steps; t++) {
+            op.flags = (op.flags & ~RB_GEMM_REVERSE) | (zig && (t & 1) ? RB_GEMM_REVERSE : 0u);
+            g->run(&op);
+        }
+        const double us = (cpu_s() - t0) / steps * 1e6;
+        if (us < best) best = us;
+    }
+    return best;
+}
+
+/* The per-step recurrent products of small batches (M = N rows; B = the
+ * recurrent weights of gru_lbr and lstm at H = 256, forward h*U^T and
+ * backward dh = dG*U), plain against zigzag order, interleaved rounds. */
+static void zigzag(const rb_gemm *g, int rounds)
+{
+    const rb_caches *ca = rb_caches_detect();
+    printf("L2 %zu KiB; %d rounds of 200 steps, us per step median [min-max], B read at GB/s of the median\n",
+           ca->l2.size / 1024, rounds);
+    const shape shapes[] = {
+        {"gru_lbr fwd h*U^T N=1", 1, 768, 256, 0, 1, 0},  {"gru_lbr fwd h*U^T N=4", 4, 768, 256, 0, 1, 0},
+        {"gru_lbr bwd dG*U N=1", 1, 256, 768, 0, 0, 0},   {"lstm fwd h*U^T N=1", 1, 1024, 256, 0, 1, 0},
+        {"lstm bwd dG*U N=1", 1, 256, 1024, 0, 0, 0},     {"half gru_lbr (2 threads) N=1", 1, 384, 256, 0, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape *s = &shapes[i];
+        const int M = s->M, N = s->Ncols, K = s->K, ldb = s->b_trans ? K : N;
+        float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2);
+        float *C = alloc_fill((size_t)M * N, 3), *Bp = alloc_fill(g->packed_floats(K, N) + 1, 4);
+        g->pack_b(Bp, K, N, B, ldb, s->b_trans ? RB_TRANS_B : RB_NO_TRANS);
+        const rb_gemm_op op = {.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp, .Ncols = N,
+                               .flags = RB_GEMM_OVERWRITE};
+        enum { MAXR = 64 };
+        double us[2][MAXR];
+        const int nr = rounds < MAXR ? rounds : MAXR;
+        for (int r = 0; r < nr; r++)
+            for (int q = 0; q < 2; q++) {
+                const int z = (r & 1) ? 1 - q : q;
+                us[z][r] = steps_us(g, op, 200, z);
+            }
+        printf("%-30s M=%d K=%-4d N=%-4d B %4zu KiB", s->what, M, K, N, (size_t)K * N * sizeof(float) / 1024);
+        for (int z = 0; z < 2; z++) {
+            qsort(us[z], (size_t)nr, sizeof us[z][0], cmp_double);
+            printf("  %s %6.2f [%6.2f-%6.2f] %5.1f GB/s", z ? "zigzag" : "plain", us[z][nr / 2], us[z][0],
+                   us[z][nr - 1], (double)K * N * sizeof(float) / us[z][nr / 2] * 1e-3);
+        }
+        printf("  ratio %.2f\n", us[0][nr / 2] / us[1][nr / 2]);
+        fflush(stdout);
+        free(A), free(B), free(C), free(Bp);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *isa = argc > 1 ? argv[1] : "avx512";
-    const double seconds = argc > 2 ? atof(argv[2]) : 1.0;
+    const int cmp = argc > 2 && strcmp(argv[2], "--compare") == 0;
+    const int zz = argc > 2 && strcmp(argv[2], "--zigzag") == 0;
+    const double seconds = argc > 2 && !cmp && !zz ? atof(argv[2]) : 1.0;
     const int only = argc > 3 ? atoi(argv[3]) : -1;
     const rb_gemm *g = rb_gemm_for_isa(isa);
     rb_isa id;
@@ -211,6 +359,16 @@ int main(int argc, char **argv)
     if (!rb_cpu_has_hw(id)) {
         fprintf(stderr, "this CPU cannot run %s\n", isa);
         return 1;
+    }
+    if (zz) {
+        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
+        zigzag(g, argc > 3 ? atoi(argv[3]) : 9);
+        return 0;
+    }
+    if (cmp) {
+        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
+        compare(g, argc > 3 ? atoi(argv[3]) : 11);
+        return 0;
     }
     cycles_open();
     double peak_gflops;

@@ -17,7 +17,10 @@
  * the column range cycles over [0, N) and, where N > NR, [NR, N) and
  * [0, NR); leading dimensions cycle between minimal and padded.
  * Separately: sizes past the KC/MC blocking (heap scratch, several K
- * slices), K = 0, concurrent calls from OpenMP threads on disjoint column
+ * slices), odd blockings (from made-up tiny caches and by hand: the
+ * result must not depend on them), the cache model's numbers for known
+ * caches, the sysfs reader on a made-up tree, the environment override,
+ * K = 0, concurrent calls from OpenMP threads on disjoint column
  * and row ranges, the ISA lookup, and a test that the checker itself fails
  * on one perturbed element, a NaN and a touched canary.
  *
@@ -37,6 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../kernels/platform/cpu.h"
 #include "../kernels/gemm/gemm.h"
@@ -138,6 +144,8 @@ static int compare_c(const float *got_buf, const float *ref_buf, int M, int j0, 
 typedef struct {
     int a_trans, b_trans, accumulate;
     int pad_a, pad_b, pad_c; /* extra leading-dimension floats */
+    const rb_gemm_blocking *blocking; /* NULL: the machine's */
+    int reverse;                      /* RB_GEMM_REVERSE (the engine's run only) */
 } case_opts;
 
 /* One product with engine g and with the scalar engine; returns the compare
@@ -177,7 +185,9 @@ static int run_case(const rb_gemm *g, int M, int N, int K, int j0, int j1, case_
 
     const unsigned flags = (o.accumulate ? RB_GEMM_ACCUMULATE : RB_GEMM_OVERWRITE) | (o.a_trans ? RB_TRANS_A : 0);
     g->run(&(rb_gemm_op){.C = Cg + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
-                         .A = A, .lda = lda, .K = K, .Bp = Bpg, .Ncols = N, .flags = flags});
+                         .A = A, .lda = lda, .K = K, .Bp = Bpg, .Ncols = N,
+                         .flags = flags | (o.reverse ? RB_GEMM_REVERSE : 0u),
+                         .blocking = o.blocking});
     rb_gemm_scalar.run(&(rb_gemm_op){.C = Cr + GUARD, .ldc = ldc, .M = M, .j0 = j0, .j1 = j1,
                                      .A = A, .lda = lda, .K = K, .Bp = Bpr, .Ncols = N, .flags = flags});
 
@@ -314,6 +324,74 @@ static void test_blocking(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Correctness does not depend on the blocking: the blocking derived from
+ * absurdly small caches (1 KiB L1, 4 KiB L2, 16 KiB L3: many thin K
+ * slices, short A blocks, narrow column blocks) and hand-picked odd ones
+ * (1 x 1 x 1, rounded up to MR and NR by run(); 7 x 13 x 40, neither a
+ * multiple of MR nor of NR; past every cap) on shapes that cross all of
+ * them, every flag combination, a column range starting at NR, each
+ * plain and with RB_GEMM_REVERSE (blocks, slices and panels backwards). */
+static void test_odd_blocking(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const rb_caches tiny = {.l1d = {.size = 1024, .ways = 2, .line = 64, .shared_by = 1},
+                            .l2 = {.size = 4096, .ways = 4, .line = 64, .shared_by = 1},
+                            .l3 = {.size = 16384, .ways = 4, .line = 64, .shared_by = 1}};
+    const rb_gemm_blocking derived_tiny = rb_gemm_blocking_derive(&tiny, g->mr, g->nr);
+    /* The tiny blocking really cuts every loop: K of every shape below, M
+     * of the first two, the columns of the second. */
+    assert_true(derived_tiny.kc < 33);
+    assert_true(derived_tiny.mc < 37);
+    assert_true(derived_tiny.nc < 2 * 64 + 5);
+    const rb_gemm_blocking odd[] = {derived_tiny, {1, 1, 1}, {7, 13, 40}, {1 << 24, 1 << 24, 1 << 24}};
+    const int shapes[][3] = {{37, 3 * 16 + 7, 53}, {100, 2 * 64 + 5, 130}, {1, 70, 33}};
+    int cases = 0, failed = 0;
+    for (size_t b = 0; b < sizeof odd / sizeof odd[0]; b++)
+        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+            for (int flags = 0; flags < 16; flags++) {
+                case_opts o = {.a_trans = flags & 1, .b_trans = (flags >> 1) & 1,
+                               .accumulate = (flags >> 2) & 1, .pad_a = 1, .pad_b = 2, .pad_c = 3,
+                               .blocking = &odd[b], .reverse = (flags >> 3) & 1};
+                const int N = shapes[sh][1];
+                const int j0 = (flags & 2) && N > g->nr ? g->nr : 0;
+                cmp_result r;
+                cases++;
+                if (run_case(g, shapes[sh][0], N, shapes[sh][2], j0, N, o, 31u * (uint32_t)b + (uint32_t)flags,
+                             &r) != 0) {
+                    print_error("blocking kc %d mc %d nc %d: ", odd[b].kc, odd[b].mc, odd[b].nc);
+                    report_failure(g, &r, o);
+                    failed++;
+                }
+            }
+    print_message("%s: %d cases over %zu blockings (tiny caches: kc %d mc %d nc %d), %d failed\n", g->name,
+                  cases, sizeof odd / sizeof odd[0], derived_tiny.kc, derived_tiny.mc, derived_tiny.nc, failed);
+    assert_int_equal(failed, 0);
+}
+
+/* RB_GEMM_REVERSE changes the order, not the product: with one K slice
+ * (K <= KC) bit-identical to the plain call, over several column blocks
+ * and panels; with several K slices, within the tolerance of the scalar
+ * engine (checked by test_odd_blocking). */
+static void test_reverse_same_bits(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int M = 13, N = 5 * g->nr + 3, K = 77;
+    const rb_gemm_blocking bk = {.kc = K, .mc = 2 * g->mr, .nc = 2 * g->nr};
+    uint32_t s = 99;
+    float *A = xmalloc((size_t)M * K), *B = xmalloc((size_t)K * N), *Bp = xmalloc(g->packed_floats(K, N));
+    float *C1 = xmalloc((size_t)M * N), *C2 = xmalloc((size_t)M * N);
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
+    g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+    for (int rev = 0; rev < 2; rev++)
+        g->run(&(rb_gemm_op){.C = rev ? C2 : C1, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                             .Ncols = N, .flags = rev ? RB_GEMM_REVERSE : 0u, .blocking = &bk});
+    assert_memory_equal(C1, C2, (size_t)M * N * sizeof(float));
+    free(A), free(B), free(Bp), free(C1), free(C2);
+}
+
 /* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
 static void test_k_zero(void **state)
 {
@@ -417,6 +495,152 @@ static void test_checker_fails(void **state)
     free(got);
 }
 
+/* The cache model (kernels/gemm/gemm_blocking.c) on caches of known
+ * machines: the formulas of its comment, worked by hand. */
+static void test_blocking_model(void **state)
+{
+    (void)state;
+    /* Zen 3 (this session's EPYC): 32 KiB 8-way L1d, 512 KiB L2, 32 MiB L3
+     * shared by the 2 vCPUs. AVX2 6x16: KC = 32768 / 64 = 512; MC =
+     * 262144 / 2048 = 128 -> 126; NC = 16 MiB / 2 / 2048 = 4096. */
+    const rb_caches zen3 = {.l1d = {32768, 8, 64, 1}, .l2 = {524288, 8, 64, 1}, .l3 = {33554432, 16, 64, 2}};
+    rb_gemm_blocking b = rb_gemm_blocking_derive(&zen3, 6, 16);
+    assert_int_equal(b.kc, 512);
+    assert_int_equal(b.mc, 126);
+    assert_int_equal(b.nc, 4096);
+    /* An Ice Lake server core: 48 KiB L1d, 1.25 MiB L2, 48 MiB L3 shared by
+     * 2. AVX-512 6x64: KC = 49152 / 256 = 192; MC = 655360 / 768 = 853 ->
+     * 852; NC = 24 MiB / 2 / 768 = 16384. */
+    const rb_caches icx = {.l1d = {49152, 12, 64, 1}, .l2 = {1310720, 20, 64, 1}, .l3 = {50331648, 12, 64, 2}};
+    b = rb_gemm_blocking_derive(&icx, 6, 64);
+    assert_int_equal(b.kc, 192);
+    assert_int_equal(b.mc, 852);
+    assert_int_equal(b.nc, 16384);
+    /* Bounds: a huge L1 caps KC at 1024; a tiny one floors it at 16; MC and
+     * NC never fall below one tile. */
+    const rb_caches huge = {.l1d = {1 << 20, 8, 64, 1}, .l2 = {1 << 20, 8, 64, 1}, .l3 = {1 << 20, 8, 64, 1}};
+    b = rb_gemm_blocking_derive(&huge, 8, 12);
+    assert_int_equal(b.kc, 1024);
+    const rb_caches none = {.l1d = {64, 0, 64, 1}, .l2 = {64, 0, 64, 1}, .l3 = {64, 0, 64, 0}};
+    b = rb_gemm_blocking_derive(&none, 6, 64);
+    assert_int_equal(b.kc, 16);
+    assert_int_equal(b.mc, 6);
+    assert_int_equal(b.nc, 64);
+    /* This machine's: positive, and what the model says for its caches. */
+    const rb_caches *mine = rb_caches_detect();
+    assert_true(mine->l1d.size > 0 && mine->l2.size > 0 && mine->l3.size > 0);
+    const rb_gemm_blocking d = rb_gemm_blocking_derive(mine, 6, 16);
+    print_message("caches (%s): L1d %zu, L2 %zu, L3 %zu / %d; 6x16 blocking kc %d mc %d nc %d\n", mine->source,
+                  mine->l1d.size, mine->l2.size, mine->l3.size, mine->l3.shared_by, d.kc, d.mc, d.nc);
+    assert_true(d.kc >= 16 && d.mc >= 6 && d.nc >= 16);
+}
+
+/* Writes text to dir/name (dir created). */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The sysfs reader on a made-up tree: an instruction cache it must skip,
+ * sizes in K and M, a shared_cpu_list with ranges, a level it lacks left
+ * as it was. */
+static void test_caches_sysfs(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/rb_test_cache_XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char d[600];
+    const struct { const char *idx, *level, *type, *size, *ways, *cpus; } ix[] = {
+        {"index0", "1", "Data", "48K", "12", "0"},
+        {"index1", "1", "Instruction", "7K", "3", "0"},
+        {"index2", "2", "Unified", "1280K", "20", "0,64"},
+        {"index3", "3", "Unified", "3M", "11", "0-3,8-11"},
+    };
+    for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++) {
+        snprintf(d, sizeof d, "%s/%s", root, ix[i].idx);
+        put_file(d, "level", ix[i].level);
+        put_file(d, "type", ix[i].type);
+        put_file(d, "size", ix[i].size);
+        put_file(d, "ways_of_associativity", ix[i].ways);
+        put_file(d, "coherency_line_size", "64\n");
+        put_file(d, "shared_cpu_list", ix[i].cpus);
+    }
+    rb_caches c = {.l1d = {1, 1, 1, 1}, .l2 = {2, 2, 2, 2}, .l3 = {3, 3, 3, 3}};
+    assert_int_equal(rb_caches_read_sysfs(root, &c), 3);
+    assert_int_equal(c.l1d.size, 48 * 1024);
+    assert_int_equal(c.l1d.ways, 12);
+    assert_int_equal(c.l1d.line, 64);
+    assert_int_equal(c.l1d.shared_by, 1);
+    assert_int_equal(c.l2.size, 1280 * 1024);
+    assert_int_equal(c.l2.shared_by, 2);
+    assert_int_equal(c.l3.size, 3 * 1024 * 1024);
+    assert_int_equal(c.l3.ways, 11);
+    assert_int_equal(c.l3.shared_by, 8);
+    /* A tree without the L3: the L3 keeps its earlier value. */
+    rb_caches c2 = {.l3 = {3, 3, 3, 3}};
+    snprintf(d, sizeof d, "rm -r %s/index3", root);
+    assert_int_equal(system(d), 0);
+    assert_int_equal(rb_caches_read_sysfs(root, &c2), 2);
+    assert_int_equal(c2.l3.size, 3);
+    snprintf(d, sizeof d, "rm -r %s", root);
+    assert_int_equal(system(d), 0);
+    assert_int_equal(rb_caches_read_sysfs(root, &c2), 0);
+}
+
+/* RNNBENCH_GEMM_BLOCKING replaces the fields it gives, keeps the others,
+ * and a malformed value is ignored with a warning. It is read once per
+ * process, so each case runs in a child. */
+static int blocking_in_child(const char *env, rb_gemm_blocking *out)
+{
+    int fd[2];
+    if (pipe(fd) != 0) return -1;
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        setenv("RNNBENCH_GEMM_BLOCKING", env, 1);
+        if (!freopen("/dev/null", "w", stderr)) _exit(3);
+        const rb_gemm_blocking b = rb_gemm_blocking_for(6, 16);
+        _exit(write(fd[1], &b, sizeof b) == (ssize_t)sizeof b ? 0 : 4);
+    }
+    close(fd[1]);
+    const ssize_t n = read(fd[0], out, sizeof *out);
+    close(fd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return n == (ssize_t)sizeof *out && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void test_blocking_env(void **state)
+{
+    (void)state;
+    const rb_gemm_blocking d = rb_gemm_blocking_derive(rb_caches_detect(), 6, 16);
+    rb_gemm_blocking b;
+    assert_int_equal(blocking_in_child("100,30,200", &b), 0);
+    assert_int_equal(b.kc, 100);
+    assert_int_equal(b.mc, 30);
+    assert_int_equal(b.nc, 200);
+    assert_int_equal(blocking_in_child(",48", &b), 0);
+    assert_int_equal(b.kc, d.kc);
+    assert_int_equal(b.mc, 48);
+    assert_int_equal(b.nc, d.nc);
+    assert_int_equal(blocking_in_child("0,0,77", &b), 0);
+    assert_int_equal(b.kc, d.kc);
+    assert_int_equal(b.nc, 77);
+    const char *bad[] = {"abc", "1,2,3,4", "-5", "64x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(blocking_in_child(bad[i], &b), 0);
+        assert_int_equal(b.kc, d.kc);
+        assert_int_equal(b.mc, d.mc);
+        assert_int_equal(b.nc, d.nc);
+    }
+}
+
 /* The lookup and each engine's description. */
 static void test_lookup(void **state)
 {
@@ -455,13 +679,16 @@ static engine_ref e_neon = {"neon", RB_ISA_NEON};
 #define ENGINE_TEST(fn, e) {#fn "__" #e, fn, NULL, NULL, &e_##e}
 #define ENGINE_TESTS(e)                                                                     \
     ENGINE_TEST(test_edges, e), ENGINE_TEST(test_blocking, e), ENGINE_TEST(test_k_zero, e), \
-        ENGINE_TEST(test_concurrent, e)
+        ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e), ENGINE_TEST(test_reverse_same_bits, e)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checker_fails),
         cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_blocking_model),
+        cmocka_unit_test(test_caches_sysfs),
+        cmocka_unit_test(test_blocking_env),
         ENGINE_TESTS(avx2),
         ENGINE_TESTS(avx512),
         ENGINE_TESTS(neon),

@@ -21,12 +21,30 @@
 
 #include <stddef.h>
 
+#include "../platform/cache.h"
+
 /* Flags of a product (rb_gemm_op.flags) and of a packing (pack_b). */
 #define RB_GEMM_OVERWRITE 0u          /* C = op(A) op(B); C is never read (it may hold NaN) */
 #define RB_GEMM_ACCUMULATE (1u << 0)  /* C += op(A) op(B)                                  */
 #define RB_NO_TRANS 0u                /* A, B as the product reads them                    */
 #define RB_TRANS_A (1u << 1)          /* A stored [K][M]: op(A)[m][k] = A[k*lda + m]       */
 #define RB_TRANS_B (1u << 2)          /* pack_b: B stored [Ncols][K]: op(B)[k][j] = B[j*ldb + k] */
+/* A hint on order, not on the result: sweep B from its last column block,
+ * K slice and panel to its first (K slices then add up in the other order:
+ * the same product up to float rounding; bit-identical when K <= KC).
+ * Products that read the same packed B one after the other and alternate
+ * the flag find what the previous one read last still in cache; a plain
+ * cyclic sweep over a B larger than the cache misses on every line. */
+#define RB_GEMM_REVERSE (1u << 3)
+
+/* The cache blocking of a product (gemm_kernel.inc's loops): K slices of
+ * at most kc, blocks of mc rows of op(A), nc columns at a time. Derived
+ * from the caches by rb_gemm_blocking_derive (gemm_blocking.c: the model
+ * and its reasons). Any positive values give the same result up to float
+ * summation order across K slices; run() rounds and caps them. */
+typedef struct {
+    int kc, mc, nc;
+} rb_gemm_blocking;
 
 /* One product, outputs first: C[m][j] (+)= Σ_k op(A)[m][k] · op(B)[k][j]
  * over rows m < M and columns j0 <= j < j1. Written at call sites with
@@ -40,7 +58,10 @@ typedef struct {
     int K;            /* the reduction length                               */
     const float *Bp;  /* op(B), K x Ncols, as packed by this engine's pack_b */
     int Ncols;
-    unsigned flags;   /* RB_GEMM_OVERWRITE or RB_GEMM_ACCUMULATE, | RB_TRANS_A */
+    unsigned flags;   /* RB_GEMM_OVERWRITE or RB_GEMM_ACCUMULATE,       */
+                      /*   | RB_TRANS_A, | RB_GEMM_REVERSE                */
+    const rb_gemm_blocking *blocking; /* NULL (the usual): this machine's,
+                                         rb_gemm_blocking_for(mr, nr)   */
 } rb_gemm_op;
 
 typedef struct rb_gemm {
@@ -65,6 +86,14 @@ extern const rb_gemm rb_gemm_avx512;
 #if defined(__aarch64__)
 extern const rb_gemm rb_gemm_neon;
 #endif
+
+/* The blocking the cache model gives for caches c and a register tile
+ * mr x nr (pure: the tests feed it made-up caches). */
+rb_gemm_blocking rb_gemm_blocking_derive(const rb_caches *c, int mr, int nr);
+/* This machine's: rb_gemm_blocking_derive(rb_caches_detect(), mr, nr), each
+ * field replaced by RNNBENCH_GEMM_BLOCKING=KC,MC,NC where that gives one
+ * (> 0; read once per process). */
+rb_gemm_blocking rb_gemm_blocking_for(int mr, int nr);
 
 /* The engine for "scalar", "avx2", "avx512" or "neon"; NULL for an ISA this
  * build does not contain (or an unknown name). It does not ask the CPU:
