@@ -11,20 +11,7 @@ bin=${RB_BIN:-$root/build/rnnbench}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnbench-test-gradplots.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0 failed=() skipped=()
-case_() { # NAME FUNCTION: 0 pass, 77 skip (last line says why), else fail
-    local name=$1 rc
-    echo "[ RUN      ] $name"
-    "$2" >"$tmp/$name.log" 2>&1
-    rc=$?
-    sed 's/^/    /' "$tmp/$name.log"
-    case $rc in
-        0) echo "[       OK ] $name"; passed=$((passed + 1)) ;;
-        77) echo "[  SKIPPED ] $name"; skipped+=("$name") ;;
-        *) echo "[  FAILED  ] $name"; failed+=("$name") ;;
-    esac
-}
-fail() { echo "FAIL: $*"; return 1; }
+. "$root/tests/lib-cases.sh"
 have_gnuplot() { command -v gnuplot >/dev/null 2>&1 && gnuplot -e 'set terminal' 2>&1 | grep -q pngcairo; }
 
 # The tiny run: two cells, T = 6, one seed, 3 layers.
@@ -81,15 +68,4 @@ echo "[==========] Running 3 test(s)."
 case_ gradplots_draws_depth_heat_map test_draws_depth_heat_map
 case_ gradplots_reuse_without_depth_csv_fails test_reuse_without_depth_csv_fails
 case_ gradplots_depth_csv_without_layer_column_fails test_depth_csv_without_layer_column_fails
-echo "[==========] 3 test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#skipped[@]} -gt 0 ]; then
-    echo "[  SKIPPED ] ${#skipped[@]} test(s), listed below:"
-    printf '[  SKIPPED ] %s\n' "${skipped[@]}"
-fi
-if [ ${#failed[@]} -gt 0 ]; then
-    echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${failed[@]}"
-    exit 1
-fi
-exit 0
+cases_done

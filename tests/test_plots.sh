@@ -19,22 +19,7 @@ bin=${RB_BIN:-$root/build/rnnbench}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnbench-test-plots.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0 failed=() skipped=()
-# case NAME FUNCTION: runs FUNCTION, which returns 0 (pass), 77 (skip, its
-# last line of output says why) or anything else (fail, it says why).
-case_() {
-    local name=$1 rc
-    echo "[ RUN      ] $name"
-    "$2" >"$tmp/$name.log" 2>&1
-    rc=$?
-    sed 's/^/    /' "$tmp/$name.log"
-    case $rc in
-        0) echo "[       OK ] $name"; passed=$((passed + 1)) ;;
-        77) echo "[  SKIPPED ] $name"; skipped+=("$name") ;;
-        *) echo "[  FAILED  ] $name"; failed+=("$name") ;;
-    esac
-}
-fail() { echo "FAIL: $*"; return 1; }
+. "$root/tests/lib-cases.sh"
 
 # The tiny sweep, once, and the two directories cut from it.
 gnuplot_ok=0
@@ -145,15 +130,4 @@ case_ plots_no_one_thread_base test_plots_no_one_thread_base
 case_ plots_networks test_plots_networks
 case_ plots_empty_dir_fails_loudly test_plots_empty_dir_fails_loudly
 case_ plots_nothing_measured_fails_loudly test_plots_nothing_measured_fails_loudly
-echo "[==========] 6 test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#skipped[@]} -gt 0 ]; then
-    echo "[  SKIPPED ] ${#skipped[@]} test(s), listed below:"
-    printf '[  SKIPPED ] %s\n' "${skipped[@]}"
-fi
-if [ ${#failed[@]} -gt 0 ]; then
-    echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${failed[@]}"
-    exit 1
-fi
-exit 0
+cases_done

@@ -18,20 +18,7 @@ py=${TORCH_PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnbench-test-torch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0 failed=() skipped=()
-case_() { # NAME FUNCTION: 0 pass, 77 skip (last line says why), else fail
-    local name=$1 rc
-    echo "[ RUN      ] $name"
-    "$2" >"$tmp/$name.log" 2>&1
-    rc=$?
-    sed 's/^/    /' "$tmp/$name.log"
-    case $rc in
-        0) echo "[       OK ] $name"; passed=$((passed + 1)) ;;
-        77) echo "[  SKIPPED ] $name"; skipped+=("$name") ;;
-        *) echo "[  FAILED  ] $name"; failed+=("$name") ;;
-    esac
-}
-fail() { echo "FAIL: $*"; return 1; }
+. "$root/tests/lib-cases.sh"
 any_python() { command -v "$py" >/dev/null 2>&1 && echo "$py" || command -v python3; }
 have_torch() { "$py" -c 'import torch, numpy' 2>/dev/null; }
 
@@ -77,15 +64,4 @@ echo "[==========] Running 3 test(s)."
 case_ torch_compare_skips_without_torch test_skips_without_torch
 case_ torch_compare_bad_input test_bad_input
 case_ torch_compare_lstm_agrees_and_perturbed_fails test_lstm_agrees_and_perturbed_fails
-echo "[==========] 3 test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ ${#skipped[@]} -gt 0 ]; then
-    echo "[  SKIPPED ] ${#skipped[@]} test(s), listed below:"
-    printf '[  SKIPPED ] %s\n' "${skipped[@]}"
-fi
-if [ ${#failed[@]} -gt 0 ]; then
-    echo "[  FAILED  ] ${#failed[@]} test(s), listed below:"
-    printf '[  FAILED  ] %s\n' "${failed[@]}"
-    exit 1
-fi
-exit 0
+cases_done
