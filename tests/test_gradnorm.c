@@ -37,6 +37,7 @@
 #include "../harness/gradnorm.h"
 #include "../harness/tensors.h"
 #include "../kernels/reference/ref.h"
+#include "f64set.h"
 
 #ifndef RB_BIN
 #error "RB_BIN must name the rnnbench binary"
@@ -435,44 +436,11 @@ static void test_tiny_rho(void **state)
 }
 
 
-/* ---- through depth ---- */
-
-/* A network's tensors in double from rb_tset_init (inputs 2.5x larger, as
- * test_gradcheck.c does, so the nonlinearities are not near linear). */
-typedef struct {
-    rb_shape s;
-    rb_tensors_f64 t;
-    double *mem, *ws; /* ws: the network reference's training workspace */
-} netset;
-
-static void netset_make(netset *f, const rb_shape *s, uint64_t seed)
-{
-    char err[256];
-    rb_tset ts;
-    assert_int_equal(rb_tset_alloc(&ts, s, err, sizeof err), 0);
-    rb_tset_init(&ts, seed);
-    size_t total = rb_ref_f64_workspace_elems(s);
-    for (int id = 0; id < RB_NTENSORS; id++) total += rb_tensor_numel(s, (rb_tensor_id)id);
-    f->s = *s;
-    f->mem = calloc(total, sizeof(double));
-    assert_non_null(f->mem);
-    double *p = f->mem;
-    memset(&f->t, 0, sizeof f->t);
-    for (int id = 0; id < RB_NTENSORS; id++) {
-        if (!ts.t.t[id]) continue;
-        size_t n = rb_tensor_numel(s, (rb_tensor_id)id);
-        f->t.t[id] = p;
-        double scale = rb_tensor_role_of((rb_tensor_id)id) == RB_ROLE_INPUT ? 2.5 : 1.0;
-        for (size_t i = 0; i < n; i++) p[i] = scale * ts.t.t[id][i];
-        p += n;
-    }
-    f->ws = p;
-    rb_tset_free(&ts);
-}
+/* ---- through depth (a network's tensors in double: f64set.h) ---- */
 
 /* Layer l of f over steps t0 .. t0+len-1 of in [T][N][Il] from (h0, c0):
  * y [len][N][H], hT, cT (c: NULL for cells without). */
-static void run_piece(const netset *f, int l, const double *in, int t0, int len, const double *h0,
+static void run_piece(const f64set *f, int l, const double *in, int t0, int len, const double *h0,
                       const double *c0, double *y, double *hT, double *cT)
 {
     const rb_shape *s = &f->s;
@@ -494,7 +462,7 @@ static void run_piece(const netset *f, int l, const double *in, int t0, int len,
  * at step pt, element e, moved by eps: what = 'h' moves h (c unchanged),
  * 'c' moves c and recomputes h = o tanh(c) (o = h / tanh(c) before), so
  * the derivative is the total one with the path through h; other: none. */
-static double split_loss(const netset *f, int pl, int pt, size_t e, double eps, char what)
+static double split_loss(const f64set *f, int pl, int pt, size_t e, double eps, char what)
 {
     const rb_shape *s = &f->s;
     const int L = rb_shape_layers(s), T = s->T, N = s->N, H = s->H, has_c = rb_cell_has_c(s->cell);
@@ -546,7 +514,7 @@ static double split_loss(const netset *f, int pl, int pt, size_t e, double eps, 
 
 /* Worst FD error of every element of g's dh (and dc for lstm), as
  * test_gradcheck.c measures it: |fd - an| / max(|fd|, |an|, 1e-3). */
-static double fd_worst(const netset *f, const rb_gn_net_grads *g, char what)
+static double fd_worst(const f64set *f, const rb_gn_net_grads *g, char what)
 {
     const rb_shape *s = &f->s;
     const int L = rb_shape_layers(s), T = s->T;
@@ -579,8 +547,8 @@ static void test_net_layers_match_fd(void **state)
         for (int cell = 0; cell < RB_NCELLS; cell++) {
             const rb_shape s = {.cell = (rb_cell)cell, .T = 4, .N = 2, .I = 3, .H = 3, .layers = L,
                                 .dir = RB_DIR_L2R};
-            netset f;
-            netset_make(&f, &s, 11 + (uint64_t)cell);
+            f64set f;
+            f64set_make(&f, &s, 11 + (uint64_t)cell);
             rb_gn_net_grads g;
             char err[256];
             assert_int_equal(rb_gn_net_grads_run(&s, &f.t, &g, err, sizeof err), 0);
