@@ -200,22 +200,19 @@ int rb_gn_net_grads_run(const rb_shape *s, const rb_tensors_f64 *t, rb_gn_net_gr
     memcpy(g->dx, dout, sizeof(double) * (size_t)T * N * I);
 #undef HS
 #undef CS
-    free(hs);
-    free(cs);
-    free(dout);
-    free(din);
-    free(one);
-    free(ws);
-    return 0;
-fail:
-    free(hs);
-    free(cs);
-    free(dout);
-    free(din);
-    free(one);
-    free(ws);
+    int rc = 0;
+    goto done;
+fail: /* the partial results go too */
     rb_gn_net_grads_free(g);
-    return -1;
+    rc = -1;
+done:
+    free(hs);
+    free(cs);
+    free(dout);
+    free(din);
+    free(one);
+    free(ws);
+    return rc;
 }
 
 /* ---- one seed of the experiment ---- */
