@@ -173,20 +173,31 @@ void add_context(const rb_sysinfo &si, int cores)
                                 "directions, N*T replaced by the real steps (tokens)");
 }
 
-void register_all(int cores)
+// The passes, and the shapes and thread counts a variant is timed at: the
+// naive variant on one small shape, every other on the large ones, at one
+// thread and (a parallel variant) at every core.
+const rb_pass passes[] = {RB_PASS_INFER, RB_PASS_FWDBWD};
+
+void add_shapes(benchmark::internal::Benchmark *b, const rb_variant *v, int cores)
 {
     static const Shape big[] = {{50, 64, 512, 512}, {100, 1, 256, 256}};
     static const Shape small[] = {{25, 16, 64, 64}};
-    static const rb_pass passes[] = {RB_PASS_INFER, RB_PASS_FWDBWD};
+    const bool naive = std::string(v->name) == "naive";
+    std::vector<int> threads = {1};
+    if (rb_variant_is_parallel(v) && cores > 1) threads.push_back(cores);
+    b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+    for (const Shape &sh : naive ? std::vector<Shape>(small, small + 1) : std::vector<Shape>(big, big + 2))
+        for (int t : threads) b->Args({sh.T, sh.N, sh.I, sh.H, t});
+}
+
+void register_all(int cores)
+{
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
         if (const char *why = rb_variant_why_not_any(v)) {
             benchmark::RegisterBenchmark((std::string(v->name) + "/unavailable").c_str(), unavailable, why);
             continue;
         }
-        const bool naive = std::string(v->name) == "naive";
-        std::vector<int> threads = {1};
-        if (rb_variant_is_parallel(v) && cores > 1) threads.push_back(cores);
         for (int c = 0; c < RB_NCELLS; c++) {
             for (rb_pass pass : passes) {
                 const std::string name = std::string(rb_cell_name((rb_cell)c)) + "/" + rb_pass_name(pass) +
@@ -199,15 +210,11 @@ void register_all(int cores)
                     benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
                     continue;
                 }
-                auto *b = benchmark::RegisterBenchmark(name.c_str(), [v, cell, pass](benchmark::State &st) {
-                    bench_pass(st, v, cell, pass, one_layer);
-                });
-                b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-                const Shape *shapes = naive ? small : big;
-                const int nshapes = naive ? 1 : 2;
-                for (int k = 0; k < nshapes; k++)
-                    for (int t : threads)
-                        b->Args({shapes[k].T, shapes[k].N, shapes[k].I, shapes[k].H, t});
+                add_shapes(benchmark::RegisterBenchmark(name.c_str(),
+                                                        [v, cell, pass](benchmark::State &st) {
+                                                            bench_pass(st, v, cell, pass, one_layer);
+                                                        }),
+                           v, cores);
             }
         }
     }
@@ -222,15 +229,9 @@ void register_nets(int cores)
         {RB_GRU, 3, RB_DIR_L2R, "full"},
         {RB_LSTM, 1, RB_DIR_L2R, "random"},
     };
-    static const Shape big[] = {{50, 64, 512, 512}, {100, 1, 256, 256}};
-    static const Shape small[] = {{25, 16, 64, 64}};
-    static const rb_pass passes[] = {RB_PASS_INFER, RB_PASS_FWDBWD};
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
         if (rb_variant_why_not_any(v)) continue; // listed once by register_all
-        const bool naive = std::string(v->name) == "naive";
-        std::vector<int> threads = {1};
-        if (rb_variant_is_parallel(v) && cores > 1) threads.push_back(cores);
         for (const Net &net : nets) {
             const bool varlen = std::string(net.lengths) != "full";
             const std::string label = std::string("net/") + rb_cell_name(net.cell) + "_L" +
@@ -252,14 +253,10 @@ void register_nets(int cores)
                     benchmark::RegisterBenchmark((name + "/unavailable").c_str(), unavailable, why);
                     continue;
                 }
-                auto *b = benchmark::RegisterBenchmark(
-                    name.c_str(), [v, pass, net](benchmark::State &st) { bench_pass(st, v, net.cell, pass, net); });
-                b->ArgNames({"T", "N", "I", "H", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-                const Shape *shapes = naive ? small : big;
-                const int nshapes = naive ? 1 : 2;
-                for (int k = 0; k < nshapes; k++)
-                    for (int t : threads)
-                        b->Args({shapes[k].T, shapes[k].N, shapes[k].I, shapes[k].H, t});
+                add_shapes(benchmark::RegisterBenchmark(
+                               name.c_str(),
+                               [v, pass, net](benchmark::State &st) { bench_pass(st, v, net.cell, pass, net); }),
+                           v, cores);
             }
         }
     }
