@@ -162,27 +162,40 @@ void rb_net_plan_destroy(void *plan)
     free(np);
 }
 
-/* The auto rule: whether running the two directions at once is expected
- * to beat running them one after the other, each on the whole team. */
-static int bidir_pays(const rb_problem *p)
+/* The auto rule: whether running the two directions at once, on K/2
+ * threads each, beats running them one after the other on all K threads,
+ * for a variant of work split `kind`. Measured at K = 2 only (a 2-core Zen 3,
+ * bi_concat lstm and gru_lbr, L = 2, T = 50, H = I = 256 and 512,
+ * N = 1, 4, 16, 64, infer and fwdbwd; geometric mean of the speedups of
+ * concurrent over serial):
+ *   omp_batch   N <= 16: 1.29x (0.99 .. 1.82); N = 64: 0.97x (0.85 .. 1.07).
+ *               Few rows split in two leave each thread short GEMM row
+ *               blocks; whole directions give each thread every row.
+ *   omp_hidden  N <= 16: 1.06x (0.94 .. 1.34); N = 64: 1.16x (0.97 .. 1.61):
+ *               one step barrier per step saved, never clearly slower.
+ *   library     blas: N <= 16: 1.58x (0.91 .. 5.65); N = 64: 1.32x (0.99 ..
+ *               2.03): OpenBLAS at two threads splits small products badly.
+ * So at K = 2: concurrent, except omp_batch from N = 32 (between the
+ * measured 16 and 64). Larger teams were not measured (this machine has two
+ * cores): they stay serial unless RNNBENCH_BIDIR=concurrent. */
+static int bidir_pays(const rb_problem *p, rb_parallel_kind kind)
 {
-    (void)p;
-    return 0;
+    if (p->threads != 2) return 0;
+    switch (kind) {
+    case RB_PAR_OMP_BATCH: return p->s.N < 32;
+    case RB_PAR_OMP_HIDDEN: return 1;
+    case RB_PAR_LIBRARY: return 1;
+    default: return 0;
+    }
 }
 
-/* Whether the network variant `self` runs its layers on a team, from its
- * registry line (never guessed from a name); 0 for ops not in the
- * registry. */
-static int uses_team(const rb_variant_ops *self, int *library)
+/* The work split of the network variant `self`, from its registry line
+ * (never guessed from a name); RB_PAR_SERIAL for ops not in the registry. */
+static rb_parallel_kind par_kind_of(const rb_variant_ops *self)
 {
-    for (int i = 0; i < rb_variant_count(); i++) {
-        const rb_variant *v = rb_variant_at(i);
-        if (v->ops == self) {
-            *library = v->par_kind == RB_PAR_LIBRARY;
-            return rb_variant_is_parallel(v);
-        }
-    }
-    return 0;
+    for (int i = 0; i < rb_variant_count(); i++)
+        if (rb_variant_at(i)->ops == self) return rb_variant_at(i)->par_kind;
+    return RB_PAR_SERIAL;
 }
 
 /* Decides np->conc, np->dir_threads and np->conc_why (see the top of this
@@ -202,28 +215,28 @@ static int choose_directions(net_plan *np, const rb_variant_ops *self, const rb_
             return -1;
         }
     }
-    int library = 0;
+    const rb_parallel_kind kind = par_kind_of(self);
     const int K = p->threads;
     np->conc = 0;
     np->dir_threads[0] = np->dir_threads[1] = K;
     if (np->D != 2)
         np->conc_why = NULL;
-    else if (!uses_team(self, &library))
+    else if (!rb_parallel_uses_team(kind))
         np->conc_why = "the variant runs one thread";
     else if (K < 2)
         np->conc_why = "one thread";
     else if (p->grid_b || p->grid_s)
         np->conc_why = "--grid sizes each layer's team";
-    else if (library && K > 2)
+    else if (kind == RB_PAR_LIBRARY && K > 2)
         np->conc_why = "the library's thread count is process-wide";
     else if (force == 0)
         np->conc_why = "RNNBENCH_BIDIR=serial";
     else if (force == 1)
         np->conc = 1, np->conc_why = "RNNBENCH_BIDIR=concurrent";
-    else if (bidir_pays(p))
-        np->conc = 1, np->conc_why = "the rule in network.c";
+    else if (bidir_pays(p, kind))
+        np->conc = 1, np->conc_why = "where it pays: network.c's rule";
     else
-        np->conc_why = "the rule in network.c";
+        np->conc_why = K > 2 ? "not measured beyond two threads: network.c's rule" : "network.c's rule";
     if (np->conc) {
         np->dir_threads[0] = K - K / 2;
         np->dir_threads[1] = K / 2;
