@@ -10,7 +10,8 @@
  * Each plan's describe line must say the directions ran concurrently (or,
  * for a library variant at 3 threads, why not), so a driver that quietly
  * ran them one after the other would fail here. Also: RNNBENCH_BIDIR=serial
- * turns it off, and a bad value is a plan error naming the variable.
+ * turns it off, a bad value is a plan error naming the variable, and auto
+ * follows the measured rule (network.c bidir_pays).
  */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <setjmp.h>
@@ -115,18 +116,40 @@ static void test_variant(void **state)
     }
 }
 
-/* The first variant that runs concurrent directions here. */
-static const rb_variant *some_variant(void)
+/* The first variant of work split `kind` that runs bi_concat here. */
+static const rb_variant *variant_of(rb_parallel_kind kind)
 {
     for (int i = 0; i < rb_variant_count(); i++) {
         const rb_variant *v = rb_variant_at(i);
         rb_shape s = full_concat;
         s.cell = RB_LSTM;
-        if (rb_variant_is_parallel(v) && v->par_kind != RB_PAR_LIBRARY &&
-            !rb_variant_why_not(v, &(rb_problem){.s = s, .threads = 2}))
-            return v;
+        if (v->par_kind == kind && !rb_variant_why_not(v, &(rb_problem){.s = s, .threads = 2})) return v;
     }
     return NULL;
+}
+
+static const rb_variant *some_variant(void) { return variant_of(RB_PAR_OMP_BATCH); }
+
+/* The auto rule (network.c bidir_pays) as the describe line tells it. */
+static void test_auto_rule(void **state)
+{
+    (void)state;
+    const rb_variant *batch = variant_of(RB_PAR_OMP_BATCH), *hidden = variant_of(RB_PAR_OMP_HIDDEN);
+    if (!batch || !hidden) skip();
+    setenv("RNNBENCH_BIDIR", "auto", 1);
+    rb_shape s = full_concat;
+    s.cell = RB_GRU_LBR;
+    char text[1024];
+    describe(batch, &(rb_problem){.s = s, .threads = 2}, text, sizeof text);
+    assert_non_null(strstr(text, "directions concurrently on 1+1 threads (where it pays"));
+    s.N = 32;
+    describe(batch, &(rb_problem){.s = s, .threads = 2}, text, sizeof text);
+    assert_non_null(strstr(text, "directions one after the other (network.c's rule)"));
+    describe(hidden, &(rb_problem){.s = s, .threads = 2}, text, sizeof text);
+    assert_non_null(strstr(text, "directions concurrently on 1+1 threads"));
+    describe(hidden, &(rb_problem){.s = s, .threads = 4}, text, sizeof text);
+    assert_non_null(strstr(text, "one after the other (not measured beyond two threads"));
+    setenv("RNNBENCH_BIDIR", "concurrent", 1);
 }
 
 static void test_serial_and_bad_value(void **state)
@@ -160,7 +183,7 @@ static void test_serial_and_bad_value(void **state)
 int main(void)
 {
     setenv("RNNBENCH_BIDIR", "concurrent", 1);
-    static struct CMUnitTest tests[257];
+    static struct CMUnitTest tests[258];
     static char names[256][64];
     int n = 0;
     for (int i = 0; i < rb_variant_count() && n < 256; i++) {
@@ -169,6 +192,7 @@ int main(void)
         snprintf(names[n], sizeof names[n], "bidir_concurrent_%s", v->name);
         tests[n++] = (struct CMUnitTest){names[n - 1], test_variant, NULL, NULL, (void *)v};
     }
+    tests[n++] = (struct CMUnitTest){"bidir_auto_rule", test_auto_rule, NULL, NULL, NULL};
     tests[n++] = (struct CMUnitTest){"bidir_serial_and_bad_value", test_serial_and_bad_value, NULL, NULL, NULL};
     return _cmocka_run_group_tests("bidir", tests, (size_t)n, NULL, NULL);
 }
