@@ -175,6 +175,9 @@ void rb_net_plan_destroy(void *plan)
  *               one step barrier per step saved, never clearly slower.
  *   library     blas: N <= 16: 1.58x (0.91 .. 5.65); N = 64: 1.32x (0.99 ..
  *               2.03): OpenBLAS at two threads splits small products badly.
+ *   omp_grid    not concluded: its runs got about one core of the shared
+ *               machine (process CPU time / wall time <= 1, against 1.3 to
+ *               1.9 for the runs above), so it stays serial.
  * So at K = 2: concurrent, except omp_batch from N = 32 (between the
  * measured 16 and 64). Larger teams were not measured (this machine has two
  * cores): they stay serial unless RNNBENCH_BIDIR=concurrent. */
