@@ -17,6 +17,9 @@
  *   - for variable lengths, sorts the batch by length once (longest
  *     first, as pack_padded_sequence(enforce_sorted=False)) and hands the
  *     layers packed sequences (rb_pack below): no work on padding.
+ *   - for bi_concat and bi_sum, may run a layer's two directions at once,
+ *     each on half of the team (network.c, "Concurrent directions": the
+ *     rule, and RNNBENCH_BIDIR=serial|concurrent|auto to choose).
  * A one-layer l2r problem at full length goes straight to the layer ops,
  * with no copy.
  */
@@ -43,8 +46,11 @@ struct rb_pack {
     const size_t *off; /* [T+1] first packed row of step t; off[T] = Σ len */
 };
 
-/* The ops of a network variant over layer ops `layer` (see above). */
-void *rb_net_plan_create(const rb_variant_ops *layer, const rb_problem *p, char *err, size_t n);
+/* The ops of a network variant over layer ops `layer` (see above); `self`
+ * is the network variant's own registry ops (rb_ops_<name>), whose
+ * registry line says whether the layers use a team (rb_parallel_kind). */
+void *rb_net_plan_create(const rb_variant_ops *self, const rb_variant_ops *layer, const rb_problem *p,
+                         char *err, size_t n);
 void rb_net_plan_destroy(void *plan);
 size_t rb_net_workspace_bytes(const rb_variant_ops *layer, const rb_problem *p);
 void rb_net_set_params(void *plan, const rb_tensors *t);
@@ -55,9 +61,10 @@ void rb_net_describe(const void *plan, char *buf, size_t n);
 /* `const rb_variant_ops rb_ops_<name>`: networks of the layer ops
  * `layer_ops` (an rb_variant_ops visible here). */
 #define RB_DEFINE_NET_VARIANT_OPS(name, layer_ops)                                          \
+    extern const rb_variant_ops rb_ops_##name;                                              \
     static void *name##_net_plan_create(const rb_problem *p, char *err, size_t n)          \
     {                                                                                       \
-        return rb_net_plan_create(&(layer_ops), p, err, n);                                 \
+        return rb_net_plan_create(&rb_ops_##name, &(layer_ops), p, err, n);                 \
     }                                                                                       \
     static size_t name##_net_workspace_bytes(const rb_problem *p)                           \
     {                                                                                       \
