@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "cli.h"
 #include "files.h"
 #include "provenance.h"
@@ -75,13 +76,7 @@ int rb_csv_split(char *line, char **fields, int max)
 /* ------------------------------------------------------------ one row */
 
 /* See PCT_PEAK_RULE (sweep_meta.c) */
-static double pct_peak_ceiling(const rb_sysinfo *si, int thr)
-{
-    const int cores = si->peak_threads > 0 ? si->peak_threads : (si->cores > 0 ? si->cores : 1);
-    if (!(si->measured && si->peak_gflops_core > 0 && si->peak_gflops_all > 0)) return NAN;
-    return thr <= cores ? si->peak_gflops_core * thr
-                        : si->peak_gflops_all * (thr < cores ? thr : cores) / cores;
-}
+static double pct_peak_ceiling(const rb_sysinfo *si, int thr) { return rb_bound_peak_gflops(si, thr); }
 
 static void num(FILE *f, const char *fmt, double x)
 {
@@ -135,6 +130,27 @@ void rb_results_append(FILE *csv, const char *path, const rb_sysinfo *si, const 
     rb_csv_field(m, r->status);
     fputc(',', m);
     if (r->timed) rb_csv_field(m, binding);
+    /* the interval of the median and the bound (stats.h, bound.h) */
+    rb_bound b;
+    const double bound_s = rb_bound_point_s(si, pt->v, &pt->p, pt->pass, &b);
+    if (r->timed) {
+        num(m, "%.6g", r->st.lo * 1e3);
+        num(m, "%.6g", r->st.hi * 1e3);
+        num(m, "%.4f", r->st.level);
+        num(m, "%.2f", r->st.spread_pct);
+        fprintf(m, ",%d,%d", r->st.noisy, r->interleaved);
+    } else {
+        fputs(",,,,,,", m);
+    }
+    num(m, "%.6g", bound_s * 1e3);
+    num(m, "%.2f", r->timed ? 100.0 * bound_s / r->tm.median_s : NAN);
+    fputc(',', m);
+    /* bound_by: the largest of the three terms (memory: the level of the
+     * recurrent steps) */
+    if (isfinite(bound_s))
+        fputs(b.sync_s > fmax(b.compute_s, b.memory_s) ? "barrier"
+              : b.compute_s >= b.memory_s           ? "compute"
+                                                    : rb_level_name(b.step_level), m);
     fputc('\n', m);
     fclose(m);
     if (fwrite(buf, 1, len, csv) != len || fflush(csv) != 0 || fsync(fileno(csv)) != 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "run.h"
+#include "stats.h"
 #include "strset.h"
 #include "sweep.h"
 #include "sysinfo.h"
@@ -18,8 +19,9 @@
 #define RB_SWEEP_CSV_HEADER                                                                    \
     "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
     "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
-    "status,binding"
-#define RB_SWEEP_NCOLS 27
+    "status,binding,ci_lo_ms,ci_hi_ms,ci_level,spread_pct,noisy,interleaved,bound_ms,pct_bound,"  \
+    "bound_by"
+#define RB_SWEEP_NCOLS 36
 
 /* Writes s as one CSV field: quoted when it holds a comma, quote or
  * newline; newlines become spaces (a row is always one line). */
@@ -35,6 +37,8 @@ typedef struct {
     char status[512];
     rb_timing tm;
     int timed;
+    rb_stats st;     /* when timed: median, interval, spread (stats.h) */
+    int interleaved; /* variants timed round-robin with this one (itself included) */
 } rb_point_result;
 
 /* Appends the row of one point to csv (opened for append) with one write,
