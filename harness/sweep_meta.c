@@ -72,8 +72,8 @@ static void write_body(FILE *f, const rb_sweep_meta *m)
                "coverage 1 - 2 P(Binomial(n, 1/2) <= k-1)\", \"noisy\": \"spread_pct = 100 "
                "(ci_hi - ci_lo) / median > 5 (PolyBench's rule)\"},\n",
             m->reps, m->warmup, m->seed);
-    fprintf(f, "  \"order\": {\"points\": \"%s\", \"seed\": %llu},\n",
-            m->shuffle ? "random" : "grid", m->order_seed);
+    fprintf(f, "  \"order\": {\"rule\": \"%s\", \"seed\": %llu},\n",
+            m->shuffle ? "sweep points in a random order drawn from seed (splitmix64, Fisher-Yates)" : "sweep points in grid order", m->order_seed);
     fprintf(f, "  \"bound_rule\": ");
     rb_json_string(f, RB_BOUND_RULE);
     fprintf(f, ",\n");

@@ -13,6 +13,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -264,6 +265,63 @@ static void test_interrupt_and_resume(void **state)
     rc = run(args, e2, sizeof e2);
     assert_int_equal(rc, 0);
     assert_int_equal(csv_rows(dir), SLOW_M);
+}
+
+/* The order of the rows: the same --order-seed gives the same order; the
+ * seed is in meta.json; the interval columns hold the median and the
+ * noisy flag says whether their spread exceeds 5% (issue 11). */
+static char *row_order(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(path), *save = NULL, *line = strtok_r(text, "\n", &save);
+    char *order = calloc(1, 4096);
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[RB_SWEEP_NCOLS + 1];
+        assert_int_equal(rb_csv_split(line, f, RB_SWEEP_NCOLS), RB_SWEEP_NCOLS);
+        /* ci_lo_ms ci_hi_ms ci_level spread_pct noisy interleaved bound_ms pct_bound bound_by */
+        const double med = atof(f[14]), lo = atof(f[27]), hi = atof(f[28]), spread = atof(f[30]);
+        assert_true(lo <= med && med <= hi);
+        assert_true(atof(f[13]) == 3 && fabs(atof(f[29]) - 0.75) < 1e-9); /* 3 reps: min-max, 75% */
+        assert_int_equal(atoi(f[31]), spread > 5);
+        assert_int_equal(atoi(f[32]), 1); /* naive alone at each point */
+        assert_true(atof(f[33]) > 0 && atof(f[34]) > 0 && f[35][0]);
+        snprintf(order + strlen(order), 4096 - strlen(order), "%s ", f[10]);
+    }
+    free(text);
+    return order;
+}
+
+static void test_order_seeded(void **state)
+{
+    (void)state;
+    char d1[512], d2[512], args[1024], err[8192];
+    snprintf(d1, sizeof d1, "%s/ord1", tmpdir);
+    snprintf(d2, sizeof d2, "%s/ord2", tmpdir);
+    const char *g = "sweep --variants naive --cells lstm --T 2 --N 1 --H 4,5,6,7,8,9,10,11 --reps 3 --order-seed 5";
+    snprintf(args, sizeof args, "%s --out %s", g, d1);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    snprintf(args, sizeof args, "%s --out %s", g, d2);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    char *a = row_order(d1), *b = row_order(d2);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, "4 5 6 7 8 9 10 11 "); /* seed 5 shuffles these 8 */
+    free(a);
+    free(b);
+    char path[600];
+    snprintf(path, sizeof path, "%s/meta.json", d1);
+    char *meta = rb_cli_slurp(path);
+    assert_non_null(strstr(meta, "\"seed\": 5}"));
+    free(meta);
+    snprintf(args, sizeof args, "%s --order grid --out %s/ord3", g, tmpdir);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    snprintf(path, sizeof path, "%s/ord3", tmpdir);
+    a = row_order(path);
+    assert_string_equal(a, "4 5 6 7 8 9 10 11 ");
+    free(a);
+    snprintf(args, sizeof args, "%s --order sideways --out %s/ord4", g, tmpdir);
+    assert_int_equal(run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "--order must be random or grid"));
 }
 
 static void test_truncated_line_repaired(void **state)
@@ -703,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_bytes_min),
         cmocka_unit_test(test_tiny_sweep),
         cmocka_unit_test(test_interrupt_and_resume),
+        cmocka_unit_test(test_order_seeded),
         cmocka_unit_test(test_truncated_line_repaired),
         cmocka_unit_test(test_nul_block_after_last_row),
         cmocka_unit_test(test_nul_inside_row),
