@@ -19,21 +19,56 @@ read_meta() {
     META_CPU=${META_CPU//\'/}
 }
 
-# split_results CSV OUTDIR: one "x y" table per curve. Fixed shapes are the
+# read_levels DIR: META_BW_L1 META_BW_L2 META_BW_L3 META_BW_DRAM, the
+# all-core read bandwidth of each level (rnnbench info, meta.json
+# read_bandwidth_gbs; 0 when absent: gnuplot skips the ceiling).
+read_levels() {
+    local flat l v
+    flat=$(tr -d '\n \t' < "$1/meta.json" 2>/dev/null || true)
+    for l in l1 l2 l3 dram; do
+        v=$(grep -o "\"$l\":{[^}]*}" <<<"$flat" | head -1 | grep -o '"all":[-0-9.eE+]*' | cut -d: -f2 || true)
+        printf -v "META_BW_${l^^}" '%s' "${v:-0}"
+    done
+}
+
+# csv_tsv CSV: the file with tabs between fields, quotes removed ("" read
+# as "): the binding column is quoted and holds commas, and the columns
+# after it (the interval, the bound) must still split right.
+csv_tsv() {
+    awk '{
+        out = ""; q = 0; n = length($0)
+        for (i = 1; i <= n; i++) {
+            ch = substr($0, i, 1)
+            if (q) {
+                if (ch == "\"") { if (substr($0, i + 1, 1) == "\"") { out = out ch; i++ } else q = 0 }
+                else out = out (ch == "\t" ? " " : ch)
+            } else if (ch == "\"") q = 1
+            else if (ch == ",") out = out "\t"
+            else out = out (ch == "\t" ? " " : ch)
+        }
+        print out
+    }' "$1"
+}
+
+# split_results CSV OUTDIR: one "x y ylow yhigh" table per curve (y with
+# the interval of its median, ci_lo_ms..ci_hi_ms, carried over; a file
+# without those columns gets ylow = yhigh = y). Fixed shapes are the
 # largest measured (T, N) for the curves over H, the largest H for the curves
 # over T and threads; rows whose status is not "ok" are left out.
 split_results() {
-    awk -F, -v out="$2" '
-    function q(s) { gsub(/"/, "", s); return s }
+    csv_tsv "$1" | awk -F'\t' -v out="$2" '
     NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     {
-        # Fields after "status" may be quoted and hold commas: only read
-        # columns before it.
         if ($c["status"] != "ok") next
         n++; V[n] = $c["variant"]; P[n] = $c["parallel"]; C[n] = $c["cell"]; S[n] = $c["pass"]
         T[n] = $c["T"] + 0; N[n] = $c["N"] + 0; H[n] = $c["H"] + 0; K[n] = $c["threads"] + 0
         G[n] = $c["gflops"]; MS[n] = $c["median_ms"]; ST[n] = $c["ms_per_step"]
         PP[n] = $c["pct_peak"]; AI[n] = $c["arith_intensity"]
+        # the interval of the median time; a rate scales by median / time
+        lo = ("ci_lo_ms" in c) ? $c["ci_lo_ms"] + 0 : 0; hi = ("ci_hi_ms" in c) ? $c["ci_hi_ms"] + 0 : 0
+        m = MS[n] + 0
+        if (!(lo > 0 && hi >= lo)) { lo = m; hi = m }
+        LO[n] = lo; HI[n] = hi; RL[n] = (hi > 0 ? m / hi : 1); RH[n] = (lo > 0 ? m / lo : 1)
         vars[V[n]] = 1; cells[C[n]] = 1; passes[S[n]] = 1
         if (P[n] ~ /^omp|library/) pvars[V[n]] = 1
         if (T[n] > maxT) maxT = T[n]; if (N[n] > maxN) maxN = N[n]; if (H[n] > maxH) maxH = H[n]
@@ -43,12 +78,14 @@ split_results() {
         for (i = 1; i <= n; i++) {
             tag = C[i] "_" S[i] "_" V[i]
             if (T[i] == maxT && N[i] == maxN && K[i] == 1) {
-                print H[i], G[i] > (out "/h_" tag ".dat")
-                print H[i], PP[i] > (out "/peak_" tag ".dat")
+                print H[i], G[i], G[i] * RL[i], G[i] * RH[i] > (out "/h_" tag ".dat")
+                if (PP[i] != "") print H[i], PP[i], PP[i] * RL[i], PP[i] * RH[i] > (out "/peak_" tag ".dat")
+                else print H[i] > (out "/peak_" tag ".dat") # not measured: no point
             }
-            if (N[i] == maxN && H[i] == maxH && K[i] == 1) print T[i], ST[i] > (out "/t_" tag ".dat")
-            if (T[i] == maxT && N[i] == maxN && H[i] == maxH) print K[i], MS[i] > (out "/k_" tag ".dat")
-            print AI[i], G[i] > (out "/roof_" V[i] ".dat")
+            if (N[i] == maxN && H[i] == maxH && K[i] == 1)
+                print T[i], ST[i], LO[i] / T[i], HI[i] / T[i] > (out "/t_" tag ".dat")
+            if (T[i] == maxT && N[i] == maxN && H[i] == maxH) print K[i], MS[i], LO[i], HI[i] > (out "/k_" tag ".dat")
+            print AI[i], G[i], G[i] * RL[i], G[i] * RH[i] > (out "/roof_" V[i] ".dat")
         }
         for (v in vars) vl = vl " " v; for (v in pvars) pl = pl " " v
         for (x in cells) cl = cl " " x; for (x in passes) pa = pa " " x
@@ -58,7 +95,7 @@ split_results() {
         printf "T=%d N=%d, 1 thread\n", maxT, maxN > (out "/shape_peak.txt")
         printf "N=%d H=%d, 1 thread\n", maxN, maxH > (out "/shape_t.txt")
         printf "T=%d N=%d H=%d\n", maxT, maxN, maxH > (out "/shape_threads.txt")
-    }' "$1"
+    }'
     # Each curve sorted by x; speedup files need threads ascending.
     # (if, not &&: a loop whose last test is false returns 1, and under
     # set -e that stopped plots.sh without a word.)
