@@ -196,22 +196,34 @@ double rb_measure_barrier_s(int threads, int batches, int per_batch)
     if (per_batch < 1) per_batch = 1;
     double *t = malloc(sizeof *t * (size_t)batches);
     if (!t) return 0;
+    /* At most about 0.2 s: on a crowded machine a barrier can wait for a
+     * preempted thread (milliseconds), and the median needs only a few
+     * batches. The master decides after a batch's barriers; the others
+     * read its decision after the next barrier, so no write races a read. */
+    const double deadline = omp_get_wtime() + 0.2;
+    int done = 0, stop = 0;
 #pragma omp parallel num_threads(threads)
     {
         for (int b = 0; b < batches; b++) {
             double t0 = 0;
 #pragma omp barrier
+            if (stop) break;
 #pragma omp master
             t0 = omp_get_wtime();
             for (int i = 0; i < per_batch; i++) {
 #pragma omp barrier
             }
 #pragma omp master
-            t[b] = (omp_get_wtime() - t0) / per_batch;
+            {
+                const double now = omp_get_wtime();
+                t[b] = (now - t0) / per_batch;
+                done = b + 1;
+                stop = now > deadline;
+            }
         }
     }
-    qsort(t, (size_t)batches, sizeof *t, cmp_dbl);
-    const double med = t[batches / 2];
+    qsort(t, (size_t)done, sizeof *t, cmp_dbl);
+    const double med = done ? t[done / 2] : 0;
     free(t);
     return med;
 }

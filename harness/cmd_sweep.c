@@ -233,7 +233,7 @@ static int interrupted(const char *dir, size_t done, size_t npts)
 
 static void measure(rb_sysinfo *si)
 {
-    fprintf(stderr, "sweep: measuring this machine's peak and bandwidth (about 1 s)\n");
+    fprintf(stderr, "sweep: measuring this machine's peak, bandwidths and barrier (about 2 s)\n");
     rb_sysinfo_collect(si, RB_SYSINFO_MEASURE_FULL);
 }
 

@@ -81,7 +81,7 @@ static void measure_levels(rb_sysinfo *si, int threads, int quick)
         si->level_bw_all_gbs[l] = threads == 1 ? si->level_bw_core_gbs[l]
                                                : rb_measure_read_gbs((size_t)all, threads, seconds, rn, &share);
     }
-    si->barrier_us = 1e6 * rb_measure_barrier_s(threads, quick ? 11 : 51, quick ? 200 : 1000);
+    si->barrier_us = 1e6 * rb_measure_barrier_s(threads, quick ? 7 : 51, quick ? 10 : 20);
 }
 
 void rb_sysinfo_collect(rb_sysinfo *si, int measure)

@@ -21,7 +21,7 @@
 
 /* The `measure` argument of rb_sysinfo_collect(). */
 #define RB_SYSINFO_MEASURE_NONE 0  /* no timing; ceilings are NaN (JSON null) */
-#define RB_SYSINFO_MEASURE_FULL 1  /* 10 x 20 ms per peak, triad best of 10: ~1 s */
+#define RB_SYSINFO_MEASURE_FULL 1  /* 10 x 20 ms per peak, triad best of 10, levels, barrier: ~2 s */
 #define RB_SYSINFO_MEASURE_QUICK 2 /* 5 x 5 ms per peak, triad best of 3: for tests */
 
 typedef struct {
