@@ -355,8 +355,8 @@ void rb_sweep_loop(const rb_sweep_point *pts, size_t npts, rb_strset *done, FILE
     rb_sweep_schedule(pts, npts, done, tm->order_seed, tm->shuffle, &sc);
     size_t timed = 0;
     for (size_t g = 0; g < sc.ngroups && !stop_signal; g++) {
-        size_t run[RB_SWEEP_MAXV * 4];
-        double est[RB_SWEEP_MAXV * 4];
+        size_t run[RB_SWEEP_MAXV]; /* the size of a batch of slots */
+        double est[RB_SWEEP_MAXV];
         int nrun = 0;
         progress_start(&c.pg, &pts[sc.idx[sc.start[g]]]);
         for (size_t j = sc.start[g]; j < sc.start[g + 1]; j++) {
