@@ -53,7 +53,25 @@ static void check_finite(rb_slot *s, const rb_tset *ts, rb_pass pass)
     }
 }
 
-void rb_time_interleaved(rb_slot *slots, int n, rb_tset *ts, rb_pass pass, int reps, int warmup)
+double rb_llc_bytes(const rb_sysinfo *si)
+{
+    if (si->l3_kib > 0) return 1024.0 * si->l3_kib * (si->l3_instances > 0 ? si->l3_instances : 1);
+    if (si->l2_kib > 0) return 1024.0 * si->l2_kib * (si->l2_instances > 0 ? si->l2_instances : 1);
+    return 0;
+}
+
+/* The data a pass of slot s touches: the tensors, its workspace, and a
+ * packed copy of the parameters (a plan's usual content). */
+static double footprint(const rb_slot *s, const rb_tset *ts)
+{
+    static const rb_tensor_id ids[] = {RB_W_IH, RB_W_HH, RB_B_IH, RB_B_HH};
+    double params = 0;
+    for (int k = 0; k < 4; k++) params += 4.0 * (double)rb_tensor_numel(&ts->s, ids[k]);
+    return (double)rb_tset_bytes(&ts->s, rb_slot_ws_bytes(s)) + params;
+}
+
+void rb_time_interleaved(rb_slot *slots, int n, rb_tset *ts, rb_pass pass, int reps, int warmup,
+                         double llc_bytes)
 {
     prepared *pr = calloc((size_t)n, sizeof *pr);
     if (!pr) rb_die("sweep: out of memory");
@@ -89,7 +107,8 @@ void rb_time_interleaved(rb_slot *slots, int n, rb_tset *ts, rb_pass pass, int r
             rb_slot *s = &slots[i];
             if (!pr[i].plan) continue;
             omp_set_num_threads(s->p->threads);
-            if (last != i)
+            const int rewarm = r == 0 || !(llc_bytes > 0) || footprint(s, ts) <= llc_bytes;
+            if (last != i && rewarm)
                 for (int w = 0; w < warmup; w++) one_pass(s, &pr[i], ts, pass);
             s->t[r] = one_pass(s, &pr[i], ts, pass);
             last = i;

@@ -10,15 +10,20 @@
  * untimed passes and one timed pass, starting with variant r mod n, so no
  * variant always follows the same one. The untimed passes put the
  * variant's own plan and workspace back in cache, as a back-to-back loop
- * would; a variant that ran the pass just before (n = 1) skips them after
- * the first round. The outputs of each variant's last timed pass must be
- * finite (checked before the next variant overwrites them).
+ * would. After the first round they are skipped where they would buy
+ * nothing: when the variant ran the pass just before (n = 1), and when its
+ * data (the tensors, its workspace, a copy of the parameters for its plan)
+ * exceed the last-level cache, so that not even a back-to-back loop finds
+ * them there (this keeps the large points, where a pass costs most, at
+ * one pass per round). The outputs of each variant's last timed pass must
+ * be finite (checked before the next variant overwrites them).
  */
 #ifndef RB_INTERLEAVE_H
 #define RB_INTERLEAVE_H
 
 #include "../variants/variant.h"
 #include "run.h"
+#include "sysinfo.h"
 #include "tensors.h"
 
 typedef struct {
@@ -33,7 +38,12 @@ typedef struct {
  * each slot's t must have room for reps values. Fills timed and status of
  * every slot; a slot whose plan cannot be made is an error, the others run
  * on. */
-void rb_time_interleaved(rb_slot *slots, int n, rb_tset *ts, rb_pass pass, int reps, int warmup);
+void rb_time_interleaved(rb_slot *slots, int n, rb_tset *ts, rb_pass pass, int reps, int warmup,
+                         double llc_bytes);
+/* The bytes of the last-level cache for the rule above (all instances of
+ * the largest level hwloc or sysfs found; 0 when unknown: then the warm-up
+ * passes always run). */
+double rb_llc_bytes(const rb_sysinfo *si);
 
 /* The workspace bytes a slot needs beside the shared tensors. */
 size_t rb_slot_ws_bytes(const rb_slot *s);

@@ -320,7 +320,7 @@ static void run_together(loop_ctx *c, const rb_sweep_point *pts, const size_t *p
     const int alloc_failed = rb_tset_alloc(&ts, &p0->p.s, err, sizeof err) != 0;
     if (!alloc_failed) {
         rb_tset_init(&ts, tm->seed);
-        rb_time_interleaved(slots, n, &ts, p0->pass, tm->reps, tm->warmup);
+        rb_time_interleaved(slots, n, &ts, p0->pass, tm->reps, tm->warmup, rb_llc_bytes(c->si));
         rb_tset_free(&ts);
     }
     const double took = (rb_now_sec() - t0) / n;
