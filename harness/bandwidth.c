@@ -127,14 +127,38 @@ static float read_sum(const float *restrict a, long n)
 
 static volatile float read_sink;
 
+/* One timed run: every thread reads its block `passes` times between two
+ * barriers; the wall time of the slowest. *share: the smallest fraction
+ * of it a thread spent on a CPU. */
+static double read_run(float **blk, long n, long passes, int threads, double *share)
+{
+    double t0 = 0, t1 = 0, cpu_min = 1e300;
+    float sum = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sum) reduction(min : cpu_min)
+    {
+        const float *a = blk[omp_get_thread_num()];
+#pragma omp barrier
+#pragma omp master
+        t0 = omp_get_wtime();
+#pragma omp barrier
+        const double c0 = thread_cpu_seconds();
+        for (long p = 0; p < passes; p++) sum += read_sum(a, n);
+        cpu_min = thread_cpu_seconds() - c0;
+#pragma omp barrier
+#pragma omp master
+        t1 = omp_get_wtime();
+    }
+    read_sink = sum;
+    if (share) *share = t1 > t0 ? cpu_min / (t1 - t0) : 0;
+    return t1 - t0;
+}
+
 double rb_measure_read_gbs(size_t bytes, int threads, double seconds, int runs, double *cpu_share)
 {
     if (threads < 1) threads = 1;
     if (runs < 1) runs = 1;
     const long n = (long)((bytes + 255) / 256 * 64); /* floats, a multiple of 64 */
-    /* passes over the block per run: one in the warm-up run (which also
-     * brings the block into its level), then as many as fill `seconds` */
-    long passes = 1;
+    long passes = 1; /* over the block, per run */
     double best = 0, best_share = 0;
     int failed = 0;
     float **blk = calloc((size_t)threads, sizeof *blk);
@@ -149,30 +173,28 @@ double rb_measure_read_gbs(size_t bytes, int threads, double seconds, int runs, 
         else
             for (long i = 0; i < n; i++) blk[me][i] = 1.0f / (float)(1 + (i & 7));
     }
-    for (int r = 0; r <= runs && !failed; r++) { /* run 0: warm-up, not counted */
-        double t0 = 0, t1 = 0, cpu_min = 1e300;
-        float sum = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sum) reduction(min : cpu_min)
-        {
-            const float *a = blk[omp_get_thread_num()];
-#pragma omp barrier
-#pragma omp master
-            t0 = omp_get_wtime();
-#pragma omp barrier
-            const double c0 = thread_cpu_seconds();
-            for (long p = 0; p < passes; p++) sum += read_sum(a, n);
-            cpu_min = thread_cpu_seconds() - c0;
-#pragma omp barrier
-#pragma omp master
-            t1 = omp_get_wtime();
+    /* Calibrate: double the passes until a run takes an eighth of the
+     * target (a run must dwarf the two barriers that time it, and the
+     * first also starts the team and brings the blocks into their level),
+     * then scale to the target. */
+    for (double t = 0; !failed;) {
+        const double ta = read_run(blk, n, passes, threads, NULL);
+        const double tb = read_run(blk, n, passes, threads, NULL);
+        t = ta < tb ? ta : tb; /* the faster of two: one preempted run or
+                                * the team's start must not end it early */
+        if (t >= seconds / 8 || passes >= (1L << 30)) {
+            if (t > 0) passes = (long)((double)passes * seconds / t) + 1;
+            break;
         }
-        read_sink = sum;
-        const double t = t1 - t0;
+        passes *= 2;
+    }
+    for (int r = 0; r < runs && !failed; r++) {
+        double share;
+        const double t = read_run(blk, n, passes, threads, &share);
         const double gbs = t > 0 ? 4.0 * n * passes * threads / t * 1e-9 : 0;
-        if (r == 0 && t > 0) passes = (long)(seconds / t) > 1 ? (long)(seconds / t) : 1;
-        if (r > 0 && gbs > best) {
+        if (gbs > best) {
             best = gbs;
-            best_share = t > 0 ? cpu_min / t : 0;
+            best_share = share;
         }
     }
     for (int i = 0; i < threads; i++) free(blk[i]);
