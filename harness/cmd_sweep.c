@@ -87,8 +87,8 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"threads", "LIST", "team sizes, or all: 1,2,4,.., the core count, one NUMA node's and one "
                             "package's cores (default 1)", NULL, 0},
         {"reps", "R", "timed repetitions per point (default 5; quick: 3)", NULL, 0},
-        {"warmup", "W", "untimed passes of a variant before each of its timed ones (before the first "
-                        "only when it runs alone at its point)", "1", 0},
+        {"warmup", "W", "untimed passes of a variant before each of its timed ones; after the first, "
+                        "not when it runs alone at its point or its data exceed the last-level cache", "1", 0},
         {"seed", "S", "seed of the initial values", "1", 0},
         {"out", "DIR", "results directory (default results/<host>-<YYYYmmdd-HHMMSS>)", NULL, 0},
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
