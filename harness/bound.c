@@ -88,8 +88,10 @@ int rb_bound_machine_of(const rb_sysinfo *si, int threads, rb_bound_machine *m)
     const int inst[RB_NLEVELS] = {si->cores, si->l2_instances, si->l3_instances, 1};
     for (int l = 0; l < RB_NLEVELS; l++) {
         const double one = si->level_bw_core_gbs[l], all = si->level_bw_all_gbs[l];
-        /* t threads: t times one core's, up to what all cores measured */
-        m->bw_gbs[l] = threads == 1 ? one : fmin(threads * one, all);
+        /* t threads: t times one core's, up to what all cores measured,
+         * and never less than one core's (an all-core figure below it is
+         * a probe disturbed by other load, not a slower team) */
+        m->bw_gbs[l] = threads == 1 ? one : fmax(one, fmin(threads * one, all));
         if (!(m->bw_gbs[l] > 0)) m->bw_gbs[l] = 0;
         /* t threads spread over min(instances, t) instances of the level */
         const double n = inst[l] > 0 ? inst[l] : 1;
