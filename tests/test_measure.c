@@ -166,6 +166,44 @@ static void test_bound_fwdbwd_counts_both(void **state)
     near(fb.compute_s, 3 * f.compute_s, 1e-12);
 }
 
+/* The machine at a thread count, from rb_sysinfo: the pct_peak rule for
+ * the peak, t times one core's bandwidth up to the all-core figure and
+ * never below one core's, a level's share per thread, the barrier only
+ * for a team. */
+static void test_bound_machine_from_sysinfo(void **state)
+{
+    (void)state;
+    static rb_sysinfo si;
+    memset(&si, 0, sizeof si);
+    si.measured = 1;
+    si.peak_threads = si.cores = 2;
+    si.peak_gflops_core = 100;
+    si.peak_gflops_all = 150;
+    si.l1d_kib = 32, si.l2_kib = 512, si.l3_kib = 16384;
+    si.l2_instances = 2, si.l3_instances = 1;
+    const double one[4] = {200, 100, 70, 10}, all[4] = {390, 250, 60, 12};
+    for (int l = 0; l < 4; l++) si.level_bw_core_gbs[l] = one[l], si.level_bw_all_gbs[l] = all[l];
+    si.barrier_us = 0.5;
+    rb_bound_machine m;
+    assert_int_equal(rb_bound_machine_of(&si, 1, &m), 1);
+    assert_true(m.peak_gflops == 100 && m.barrier_s == 0);
+    assert_true(m.bw_gbs[RB_LVL_L1] == 200 && m.bw_gbs[RB_LVL_L3] == 70);
+    assert_true(m.cap_bytes[RB_LVL_L3] == 16384.0 * 1024);
+    assert_int_equal(rb_bound_machine_of(&si, 2, &m), 1);
+    assert_true(m.peak_gflops == 200);       /* 2 x one core, as pct_peak */
+    assert_true(m.bw_gbs[RB_LVL_L1] == 390); /* min(2 x 200, 390) */
+    assert_true(m.bw_gbs[RB_LVL_L2] == 200); /* min(2 x 100, 250) */
+    assert_true(m.bw_gbs[RB_LVL_L3] == 70);  /* max(70, min(140, 60)) */
+    assert_true(m.bw_gbs[RB_LVL_DRAM] == 12);
+    assert_true(m.cap_bytes[RB_LVL_L2] == 512.0 * 1024);      /* private */
+    assert_true(m.cap_bytes[RB_LVL_L3] == 16384.0 * 1024 / 2); /* shared by 2 */
+    near(m.barrier_s, 0.5e-6, 1e-12);
+    assert_int_equal(rb_bound_machine_of(&si, 3, &m), 1);
+    assert_true(m.peak_gflops == 150);       /* beyond the cores */
+    si.measured = 0;
+    assert_int_equal(rb_bound_machine_of(&si, 1, &m), 0); /* no measurement, no bound */
+}
+
 /* --------------------------------------------------------------- order */
 
 #define NH 6
@@ -269,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_spread_flag),
         cmocka_unit_test(test_bound_by_hand),
         cmocka_unit_test(test_bound_fwdbwd_counts_both),
+        cmocka_unit_test(test_bound_machine_from_sysinfo),
         cmocka_unit_test(test_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
