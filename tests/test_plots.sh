@@ -114,8 +114,8 @@ test_plots_networks() {
     # a results.csv of before the network columns: the old figures only
     mkdir -p "$tmp/old"
     cp "$tmp/net/meta.json" "$tmp/old/"
-    # (the 27 first columns: the 9 measurement and 4 network ones, last,
-    # hold no commas)
+    # (its 27 columns: the last 13, the measurement and network ones, hold
+    # no commas, so a plain comma split cuts them off exactly)
     awk -F, 'NR == 1 { sub(/,ci_lo_ms,.*$/, ""); print; next }
              $(NF - 3) == 1 && $(NF - 2) == "l2r" && $(NF - 1) == "full" { sub(/(,[^,]*){13}$/, ""); print }' \
         "$tmp/net/results.csv" >"$tmp/old/results.csv"
