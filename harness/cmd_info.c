@@ -8,7 +8,7 @@ int rb_cmd_info(int argc, char **argv)
 {
     rb_opt opts[] = {
         {"json", NULL, "one JSON object (the meta.json of a sweep embeds it)", NULL, 0},
-        {"no-measure", NULL, "skip the FMA-peak and bandwidth probes (about 1 s)", NULL, 0},
+        {"no-measure", NULL, "skip the FMA-peak, bandwidth and barrier probes (about 2 s)", NULL, 0},
     };
     rb_opts_parse("info", "[--json] [--no-measure]", argc, argv, opts, 2);
     rb_sysinfo si;

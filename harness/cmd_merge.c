@@ -189,8 +189,9 @@ static void read_rows(input *in, int idx, const char *first_header, const char *
             strcat(key, col[k] < 0 ? key_default[k] : f[col[k]]);
         }
         row r = {idx, lineno, line, key, ""};
-        if (in->v1) /* T and N are fields 7 and 8 of RB_SWEEP_CSV_HEADER_V1 */
-            snprintf(r.net, sizeof r.net, ",1,l2r,full,%lld", atoll(f[7]) * atoll(f[8]));
+        if (in->v1) /* T and N are fields 7 and 8 of RB_SWEEP_CSV_HEADER_V1; the
+                     * measurement columns empty, then the network ones */
+            snprintf(r.net, sizeof r.net, RB_SWEEP_V1_MEASURE_FILL ",1,l2r,full,%lld", atoll(f[7]) * atoll(f[8]));
         free(copy);
         if (*nrows == *cap) {
             *cap = *cap ? 2 * *cap : 1024;

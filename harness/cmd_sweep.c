@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../variants/variant.h"
@@ -37,7 +38,7 @@
 #include "sysinfo.h"
 #include "tensors.h"
 
-#define NOPTS 20
+#define NOPTS 22
 
 /* The command as parsed: from the command line, or for --resume from the
  * saved one. Option values point into argv or into saved. */
@@ -56,7 +57,19 @@ typedef struct {
 
 static const char *const synopsis =
     "[--preset P | --cells --variants --passes --T --N --I --H --layers --dirs --lengths --threads] [--reps R] "
-    "[--grid BxS] [--out DIR] [--shard K/N] [--dry-run] | --resume DIR";
+    "[--grid BxS] [--out DIR] [--shard K/N] [--order random|grid] [--order-seed S] [--dry-run] | --resume DIR";
+
+/* A fresh order seed for a run that names none: the clock and the
+ * process, mixed (splitmix64's finaliser). */
+static uint64_t clock_seed(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t z = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 40);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (z ^ (z >> 31)) >> 11; /* 53 bits: exact as a JSON number too */
+}
 
 static rb_opt *opt(sweep_cmd *c, const char *name) { return rb_opt_get(c->opts, NOPTS, name); }
 
@@ -79,7 +92,8 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"threads", "LIST", "team sizes, or all: 1,2,4,.., the core count, one NUMA node's and one "
                             "package's cores (default 1)", NULL, 0},
         {"reps", "R", "timed repetitions per point (default 5; quick: 3)", NULL, 0},
-        {"warmup", "W", "untimed repetitions first", "1", 0},
+        {"warmup", "W", "untimed passes of a variant before each of its timed ones; after the first, "
+                        "not when it runs alone at its point or its data exceed the last-level cache", "1", 0},
         {"seed", "S", "seed of the initial values", "1", 0},
         {"out", "DIR", "results directory (default results/<host>-<YYYYmmdd-HHMMSS>)", NULL, 0},
         {"resume", "DIR", "finish an interrupted sweep: same command (from DIR/meta.json), "
@@ -88,6 +102,9 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
         {"grid", "BxS", "force this thread grid on the *_omp_grid variants (their points need "
                         "threads = B*S; default: the cost model per point)", NULL, 0},
         {"shard", "K/N", "only part K of N of the grid, balanced by estimated time (rnnbench slurm)", NULL, 0},
+        {"order", "O", "random: the sweep points in a seeded random order; grid: in the grid's order "
+                       "(the variants of a point always take turns)", "random", 0},
+        {"order-seed", "S", "seed of the random order (default: from the clock; meta.json records it)", NULL, 0},
     };
     memcpy(c->opts, opts, sizeof opts);
     rb_opts_parse("sweep", synopsis, argc, argv, c->opts, NOPTS);
@@ -114,6 +131,13 @@ static void parse_command(sweep_cmd *c, int argc, char **argv)
     c->tm.warmup = (int)rb_parse_long(opt(c, "warmup")->value, "--warmup", 0, 1000000);
     c->tm.seed = rb_parse_u64(opt(c, "seed")->value, "--seed");
     c->shard = rb_shard_parse(opt(c, "shard")->value);
+    const char *order = opt(c, "order")->value;
+    if (strcmp(order, "random") != 0 && strcmp(order, "grid") != 0)
+        rb_die("sweep: --order must be random or grid, not '%s'", order);
+    c->tm.shuffle = strcmp(order, "random") == 0;
+    if (opt(c, "order-seed")->value) c->tm.order_seed = rb_parse_u64(opt(c, "order-seed")->value, "--order-seed");
+    else if (c->resume) c->tm.order_seed = rb_sweep_meta_read_order_seed(c->resume);
+    else c->tm.order_seed = clock_seed();
     if (opt(c, "grid")->value) rb_parse_grid_opt(opt(c, "grid")->value, "sweep", &c->grid_b, &c->grid_s);
     c->argc = rb_provenance_argv(&c->argv);
     if (c->argc == 0) { /* main() did not record it: the command alone */
@@ -216,7 +240,7 @@ static int interrupted(const char *dir, size_t done, size_t npts)
 
 static void measure(rb_sysinfo *si)
 {
-    fprintf(stderr, "sweep: measuring this machine's peak and bandwidth (about 1 s)\n");
+    fprintf(stderr, "sweep: measuring this machine's peak, bandwidths and barrier (about 2 s)\n");
     rb_sysinfo_collect(si, RB_SYSINFO_MEASURE_FULL);
 }
 
@@ -231,7 +255,7 @@ static int start_new(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid, si
     char path[4200], err[512];
     rb_csv_report rep;
     rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, NULL, c->shard.k, c->shard.n, c->tm.reps, c->tm.warmup,
-                       (unsigned long long)c->tm.seed, est->total_s};
+                       (unsigned long long)c->tm.seed, est->total_s, c->tm.shuffle, c->tm.order_seed};
     rb_sweep_dir_new(dir, n, opt(c, "out")->value, si->hostname);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     rb_sweep_meta_write(path, &m); /* the machine not measured yet */
@@ -260,7 +284,7 @@ static int start_resume(sweep_cmd *c, rb_sysinfo *si, const rb_sweep_grid *grid,
         if (access(path, F_OK) != 0) break;
     }
     rb_sweep_meta m = {si, grid, npts, c->argc, c->argv, dir, c->shard.k, c->shard.n, c->tm.reps, c->tm.warmup,
-                       (unsigned long long)c->tm.seed, est->left_s};
+                       (unsigned long long)c->tm.seed, est->left_s, c->tm.shuffle, c->tm.order_seed};
     rb_sweep_meta_write(path, &m);
     return 0;
 }

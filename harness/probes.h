@@ -25,4 +25,13 @@ double rb_measure_peak_gflops(rb_isa isa, int threads, double seconds, int runs,
  * per element; 0 if the arrays cannot be allocated. */
 double rb_measure_triad_gbs(size_t n, int threads, int runs, double *cpu_share);
 
+/* Read bandwidth of `threads` threads, each summing its own block of
+ * `bytes` (rounded to 256) again and again: best of `runs` runs of about
+ * `seconds`, in GB/s (1e9 B/s) for the team; 0 if the blocks cannot be
+ * allocated. Sized to a cache level, it measures that level. */
+double rb_measure_read_gbs(size_t bytes, int threads, double seconds, int runs, double *cpu_share);
+/* One OpenMP barrier across `threads` threads: the median over `batches`
+ * batches of `per_batch` barriers, in seconds (0 for one thread). */
+double rb_measure_barrier_s(int threads, int batches, int per_batch);
+
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bound.h"
 #include "cli.h"
 #include "files.h"
 #include "provenance.h"
@@ -75,13 +76,7 @@ int rb_csv_split(char *line, char **fields, int max)
 /* ------------------------------------------------------------ one row */
 
 /* See PCT_PEAK_RULE (sweep_meta.c) */
-static double pct_peak_ceiling(const rb_sysinfo *si, int thr)
-{
-    const int cores = si->peak_threads > 0 ? si->peak_threads : (si->cores > 0 ? si->cores : 1);
-    if (!(si->measured && si->peak_gflops_core > 0 && si->peak_gflops_all > 0)) return NAN;
-    return thr <= cores ? si->peak_gflops_core * thr
-                        : si->peak_gflops_all * (thr < cores ? thr : cores) / cores;
-}
+static double pct_peak_ceiling(const rb_sysinfo *si, int thr) { return rb_bound_peak_gflops(si, thr); }
 
 static void num(FILE *f, const char *fmt, double x)
 {
@@ -135,6 +130,28 @@ void rb_results_append(FILE *csv, const char *path, const rb_sysinfo *si, const 
     rb_csv_field(m, r->status);
     fputc(',', m);
     if (r->timed) rb_csv_field(m, binding);
+    /* the interval of the median and the bound (stats.h, bound.h) */
+    rb_bound b;
+    const double bound_s = rb_bound_point_s(si, pt->v, &pt->p, pt->pass, &b);
+    if (r->timed) {
+        num(m, "%.6g", r->st.lo * 1e3);
+        num(m, "%.6g", r->st.hi * 1e3);
+        num(m, "%.4f", r->st.level);
+        num(m, "%.2f", r->st.spread_pct);
+        fprintf(m, ",%d,%d", r->st.noisy, r->interleaved);
+    } else {
+        fputs(",,,,,,", m);
+    }
+    num(m, "%.6g", bound_s * 1e3);
+    num(m, "%.2f", r->timed ? 100.0 * bound_s / r->tm.median_s : NAN);
+    fputc(',', m);
+    /* bound_by: the largest of the three terms (memory: the level of the
+     * recurrent steps) */
+    if (isfinite(bound_s))
+        fputs(b.sync_s > fmax(b.compute_s, b.memory_s) ? "barrier"
+              : b.compute_s >= b.memory_s           ? "compute"
+                                                    : rb_level_name(b.step_level), m);
+    /* the network columns last (results_csv.h) */
     fprintf(m, ",%d,%s,%s,%lld\n", rb_shape_layers(s), rb_dir_name(s->dir), pt->lengths[0] ? pt->lengths : "full",
             rb_tokens(s));
     fclose(m);
@@ -222,7 +239,14 @@ static int row_valid(char **f, int ncols)
     if (!(strcmp(st, "ok") == 0 || strncmp(st, "skipped: ", 9) == 0 || strncmp(st, "error: ", 7) == 0))
         return 0;
     if (ncols == RB_SWEEP_NCOLS_V1) return 1;
-    return is_count(f[27]) && rb_dir_parse(f[28], &dir) == 0 && is_lengths_spec(f[29]) && is_big_count(f[30]);
+    const int L = RB_SWEEP_COL_LAYERS;
+    return is_count(f[L]) && rb_dir_parse(f[L + 1], &dir) == 0 && is_lengths_spec(f[L + 2]) && is_big_count(f[L + 3]);
+}
+
+/* 1 when the line buf..nl (no newline) is exactly h */
+static int line_is(const char *buf, const char *nl, const char *h)
+{
+    return (size_t)(nl - buf) == strlen(h) && memcmp(buf, h, strlen(h)) == 0;
 }
 
 int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_report *rep, char *err,
@@ -260,6 +284,13 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         rep->upgraded = 1;
         changed = 1;
         pos = h1len + 1;
+    } else if (line_is(buf, nl, RB_SWEEP_CSV_HEADER_NET31) || line_is(buf, nl, RB_SWEEP_CSV_HEADER_MEAS36)) {
+        snprintf(err, errlen,
+                 "%s has the columns of a development build (%s columns without the %s ones); "
+                 "sweep into a new directory", path, line_is(buf, nl, RB_SWEEP_CSV_HEADER_NET31) ? "network" : "measurement",
+                 line_is(buf, nl, RB_SWEEP_CSV_HEADER_NET31) ? "measurement" : "network");
+        free(buf);
+        return -1;
     } else {
         if ((size_t)(nl - buf) != hlen || memcmp(buf, RB_SWEEP_CSV_HEADER, hlen) != 0) {
             snprintf(err, errlen, "%s has a different header (columns changed, or not a sweep's file)", path);
@@ -268,9 +299,10 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
         }
         pos = hlen + 1;
     }
-    /* an upgraded row grows by ",1,l2r,full," and tokens (at most 18
-     * digits): 32 bytes; a row is at least 27 bytes (its commas) */
-    char *out = malloc(n + (n / 27 + 1) * 32 + hlen + 2);
+    /* an upgraded row grows by 9 empty measurement fields, ",1,l2r,full,"
+     * and tokens (at most 18 digits): 41 bytes; a row is at least 27 bytes
+     * (its commas) */
+    char *out = malloc(n + (n / 27 + 1) * 48 + hlen + 2);
     if (!out) rb_die("sweep: out of memory reading %s", path);
     memcpy(out, RB_SWEEP_CSV_HEADER "\n", hlen + 1);
     size_t on = hlen + 1;
@@ -297,7 +329,8 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
             if (ncols == RB_SWEEP_NCOLS_V1) /* what the older rnnbench ran */
                 snprintf(net, sizeof net, "1,l2r,full");
             else
-                snprintf(net, sizeof net, "%s,%s,%s", fld[27], fld[28], fld[29]);
+                snprintf(net, sizeof net, "%s,%s,%s", fld[RB_SWEEP_COL_LAYERS], fld[RB_SWEEP_COL_LAYERS + 1],
+                         fld[RB_SWEEP_COL_LAYERS + 2]);
             snprintf(key, sizeof key, "%s,%s,%s,%s,%s,%s,%s,%s,%s", fld[2], fld[5], fld[6], fld[7], fld[8],
                      fld[9], fld[10], fld[12], net);
             if (!rb_strset_add(keys, key)) {
@@ -307,7 +340,7 @@ int rb_sweep_csv_load(const char *path, rb_strset *keys, int repair, rb_csv_repo
                 memcpy(out + on, line, len);
                 on += len;
                 if (ncols == RB_SWEEP_NCOLS_V1)
-                    on += (size_t)sprintf(out + on, ",%s,%lld", net, atoll(fld[7]) * atoll(fld[8]));
+                    on += (size_t)sprintf(out + on, RB_SWEEP_V1_MEASURE_FILL ",%s,%lld", net, atoll(fld[7]) * atoll(fld[8]));
                 out[on++] = '\n';
                 rep->rows++;
             }
@@ -328,8 +361,8 @@ void rb_csv_report_text(const rb_csv_report *rep, char *buf, size_t n)
     size_t k = 0;
     const char *sep = "dropped ";
     if (rep->upgraded) {
-        k += (size_t)snprintf(buf + k, n - k, "added the columns layers,dir,lengths,tokens (a file of "
-                              "before them: its rows are one layer, l2r, full length)");
+        k += (size_t)snprintf(buf + k, n - k, "added the measurement columns (empty) and layers,dir,lengths,"
+                              "tokens (a file of before them: its rows are one layer, l2r, full length)");
         if (!rep->truncated && !rep->damaged && !rep->duplicates) {
             snprintf(buf + k, n - k, "; %ld row(s) kept", rep->rows);
             return;

@@ -10,23 +10,38 @@
 #include <stdio.h>
 
 #include "run.h"
+#include "stats.h"
 #include "strset.h"
 #include "sweep.h"
 #include "sysinfo.h"
 
-/* The CSV columns, in order (the header line without the newline). The
- * network columns come last, after binding, so that the columns of files
- * from before them keep their places: layers (L), dir (the direction
- * mode), lengths (the spec: full, random, random:MIN) and tokens (the real
- * steps, sum of the lengths). None of them holds a comma, so a reader that
- * splits on commas finds them counting from the end of the line. */
+/* The CSV columns, in order (the header line without the newline): the 27
+ * of the first sweeps (RB_SWEEP_CSV_HEADER_V1), then the measurement ones
+ * (the interval of the median, its level, the spread, the 5% flag, how
+ * many variants took turns, the bound: stats.h, bound.h), then the
+ * network ones LAST: layers (L), dir (the direction mode), lengths (the
+ * spec: full, random, random:MIN) and tokens (the real steps, sum of the
+ * lengths). None of the network columns holds a comma, so a reader that
+ * splits on commas finds them counting from the end of the line (binding,
+ * before them, may hold commas). */
 #define RB_SWEEP_CSV_HEADER_V1                                                                 \
     "host,date,variant,isa,parallel,cell,pass,T,N,I,H,G,threads,reps,median_ms,min_ms,max_ms," \
     "stddev_ms,gflops,gflops_deepbench,flops,ms_per_step,pct_peak,bytes_min,arith_intensity,"  \
     "status,binding"
 #define RB_SWEEP_NCOLS_V1 27
-#define RB_SWEEP_CSV_HEADER RB_SWEEP_CSV_HEADER_V1 ",layers,dir,lengths,tokens"
-#define RB_SWEEP_NCOLS 31
+#define RB_SWEEP_CSV_MEASURE_COLS                                                              \
+    ",ci_lo_ms,ci_hi_ms,ci_level,spread_pct,noisy,interleaved,bound_ms,pct_bound,bound_by"
+/* a V1 row gains the measurement columns empty (nothing was measured) */
+#define RB_SWEEP_V1_MEASURE_FILL ",,,,,,,,,"
+#define RB_SWEEP_CSV_NET_COLS ",layers,dir,lengths,tokens"
+#define RB_SWEEP_CSV_HEADER RB_SWEEP_CSV_HEADER_V1 RB_SWEEP_CSV_MEASURE_COLS RB_SWEEP_CSV_NET_COLS
+#define RB_SWEEP_NCOLS 40
+/* the first network column (layers), 0-based */
+#define RB_SWEEP_COL_LAYERS 36
+/* Headers of development builds of one day (network columns without the
+ * measurement ones, and the reverse): refused with a clear message. */
+#define RB_SWEEP_CSV_HEADER_NET31 RB_SWEEP_CSV_HEADER_V1 RB_SWEEP_CSV_NET_COLS
+#define RB_SWEEP_CSV_HEADER_MEAS36 RB_SWEEP_CSV_HEADER_V1 RB_SWEEP_CSV_MEASURE_COLS
 
 /* Writes s as one CSV field: quoted when it holds a comma, quote or
  * newline; newlines become spaces (a row is always one line). */
@@ -42,6 +57,8 @@ typedef struct {
     char status[512];
     rb_timing tm;
     int timed;
+    rb_stats st;     /* when timed: median, interval, spread (stats.h) */
+    int interleaved; /* variants timed round-robin with this one (itself included) */
 } rb_point_result;
 
 /* Appends the row of one point to csv (opened for append) with one write,

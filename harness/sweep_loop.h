@@ -1,7 +1,8 @@
 /*
- * sweep_loop.h: the loop of `rnnbench sweep`: each point not yet done is
- * timed (rb_time_pass, the loop `run` uses) and appended to results.csv
- * before the next starts; progress and ETA on stderr; SIGINT/SIGTERM
+ * sweep_loop.h: the loop of `rnnbench sweep`: the points not yet done, in
+ * a seeded random order of sweep points, the variants of each timed
+ * together round-robin (interleave.h), each row appended to results.csv
+ * as soon as its point is done; progress and ETA on stderr; SIGINT/SIGTERM
  * finish the point under way (a second signal abandons it).
  */
 #ifndef RB_SWEEP_LOOP_H
@@ -33,9 +34,24 @@ int rb_sweep_will_skip(const rb_sweep_point *pt);
 typedef struct {
     int reps, warmup;
     uint64_t seed;
+    uint64_t order_seed; /* the shuffle of the points (meta.json "order") */
+    int shuffle;         /* 0: grid order (--order grid)                  */
 } rb_sweep_timing;
 
 #define RB_SWEEP_MAXREASONS 16
+/* The order a sweep runs its points in: the points not in done, grouped
+ * by sweep point (everything of the key but the variant: those variants
+ * take turns, interleave.h), each group's variants in grid order; the
+ * groups in grid order, or with shuffle in a random order drawn from
+ * seed (the same seed, grid and done set: the same order). Group g is
+ * idx[start[g] .. start[g+1]-1], indices into pts. */
+typedef struct {
+    size_t *idx, n;
+    size_t *start, ngroups;
+} rb_sweep_sched;
+void rb_sweep_schedule(const rb_sweep_point *pts, size_t npts, const rb_strset *done, uint64_t seed,
+                       int shuffle, rb_sweep_sched *out);
+void rb_sweep_sched_free(rb_sweep_sched *s);
 
 typedef struct {
     size_t done;              /* points in results.csv, any run */

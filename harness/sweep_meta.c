@@ -14,6 +14,7 @@
 #include "files.h"
 #include "json.h"
 #include "provenance.h"
+#include "bound.h"
 #include "results_csv.h"
 
 #define PCT_PEAK_RULE                                                                              \
@@ -63,9 +64,21 @@ static void write_body(FILE *f, const rb_sweep_meta *m)
     fprintf(f, ",\n  \"binding_unbound_reason\": ");
     rb_json_string(f, rb_affinity_why_unbound());
     fprintf(f, ",\n  \"timing\": {\"reps\": %d, \"warmup\": %d, \"seed\": %llu, \"loop\": "
-               "\"rb_time_pass: set_params untimed, warmup untimed passes, reps timed passes; "
-               "median/min/max/sample stddev of wall time\"},\n",
+               "\"the variants of a sweep point (same cell, pass, shape, threads) share one set of "
+               "tensors and take turns: set_params untimed, then reps rounds; in round r each "
+               "variant, starting with variant r mod n, runs warmup untimed passes and one timed "
+               "pass (a variant alone at its point: warmup before the first round only); wall time "
+               "of each timed pass\", \"interval\": \"ci_lo_ms..ci_hi_ms = [x(k), x(n+1-k)] of "
+               "the sorted times, the order-statistic confidence interval of the median, k the "
+               "largest with binomial coverage >= 95%%; below 6 reps [min, max]; ci_level = its "
+               "coverage 1 - 2 P(Binomial(n, 1/2) <= k-1)\", \"noisy\": \"spread_pct = 100 "
+               "(ci_hi - ci_lo) / median > 5 (PolyBench's rule)\"},\n",
             m->reps, m->warmup, m->seed);
+    fprintf(f, "  \"order\": {\"rule\": \"%s\", \"seed\": %llu},\n",
+            m->shuffle ? "sweep points in a random order drawn from seed (splitmix64, Fisher-Yates)" : "sweep points in grid order", m->order_seed);
+    fprintf(f, "  \"bound_rule\": ");
+    rb_json_string(f, RB_BOUND_RULE);
+    fprintf(f, ",\n");
     fprintf(f, "  \"flop_counts\": {\n"
                "    \"gflops\": \"benchdnn GEMM count: forward = 2*G*H*(I+H)*N*T; times the pass "
                "multiplier; divided by median\",\n"
@@ -104,10 +117,11 @@ void rb_sweep_meta_write(const char *path, const rb_sweep_meta *m)
     if (rb_commit_file(f, tmp, path) != 0) rb_die("sweep: cannot write %s: %s", path, strerror(errno));
 }
 
-rb_saved_argv rb_sweep_meta_read_argv(const char *dir)
+/* DIR/meta.json parsed, or die saying why. */
+static rb_json *read_meta(const char *dir, char *path, size_t pathlen)
 {
-    char path[4200], err[256];
-    snprintf(path, sizeof path, "%s/meta.json", dir);
+    char err[256];
+    snprintf(path, pathlen, "%s/meta.json", dir);
     size_t n;
     char *text = rb_read_file(path, &n);
     if (!text) {
@@ -117,6 +131,30 @@ rb_saved_argv rb_sweep_meta_read_argv(const char *dir)
     rb_json *doc = rb_json_parse(text, n, err, sizeof err);
     free(text);
     if (!doc) rb_die("sweep --resume: %s is not valid JSON: %s", path, err);
+    return doc;
+}
+
+unsigned long long rb_sweep_meta_read_order_seed(const char *dir)
+{
+    char path[4200];
+    rb_json *doc = read_meta(dir, path, sizeof path);
+    const rb_json *o = rb_json_get(doc, "order");
+    const rb_json *sd = o && o->type == RB_JSON_OBJECT ? rb_json_get(o, "seed") : NULL;
+    /* a sweep writes a whole number below 2^53 (exact as a double) */
+    if (!sd || sd->type != RB_JSON_NUMBER || !(sd->num >= 0 && sd->num < 9007199254740992.0) ||
+        sd->num != (double)(unsigned long long)sd->num) {
+        rb_json_free(doc);
+        rb_die("sweep --resume: %s has no \"order\": {\"seed\": N} (written by an older rnnbench?)", path);
+    }
+    const unsigned long long seed = (unsigned long long)sd->num;
+    rb_json_free(doc);
+    return seed;
+}
+
+rb_saved_argv rb_sweep_meta_read_argv(const char *dir)
+{
+    char path[4200];
+    rb_json *doc = read_meta(dir, path, sizeof path);
     const rb_json *av = rb_json_get(doc, "argv");
     if (!av || av->type != RB_JSON_ARRAY) {
         rb_json_free(doc);

@@ -22,7 +22,13 @@ typedef struct {
     int reps, warmup;
     unsigned long long seed;
     double estimated_s;
+    int shuffle;              /* the order of the points: random or grid */
+    unsigned long long order_seed;
 } rb_sweep_meta;
+
+/* The "order" seed a sweep recorded in DIR/meta.json (for --resume), or
+ * die with one line saying what is wrong. */
+unsigned long long rb_sweep_meta_read_order_seed(const char *dir);
 
 /* Writes path through path.tmp (fsync, rename); the temporary file is
  * removed and the process dies with the reason if that fails. */

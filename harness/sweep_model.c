@@ -82,11 +82,13 @@ double rb_sweep_rough_gflops(const rb_variant *v, int threads)
 
 double rb_sweep_estimate_s(const rb_sweep_point *pt, int reps, int warmup)
 {
-    const double fwd = rb_flops_forward(&pt->p.s), n = reps + warmup;
-    double units; /* forward passes' worth of GEMM work rb_time_pass does */
+    /* the interleaved rounds (interleave.h): warmup untimed passes before
+     * each timed one (a variant alone at its point runs fewer) */
+    const double fwd = rb_flops_forward(&pt->p.s), n = (double)reps * (1 + warmup);
+    double units; /* forward passes' worth of GEMM work the sweep does */
     switch (pt->pass) {
-    case RB_PASS_INFER: units = n + 1; break;
-    case RB_PASS_TRAIN: units = n + 1 + 2; break;
+    case RB_PASS_INFER: units = n; break;
+    case RB_PASS_TRAIN: units = n; break;
     case RB_PASS_BWD: units = 3 * n; break;
     default: units = 3 * n; break;
     }

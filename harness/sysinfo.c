@@ -48,6 +48,51 @@ static void copy_env(const char *name, char *out, size_t n, int *set)
 
 /* ---------------------------------------------------------------- collect */
 
+/* The read bandwidth of each level (bound.h) on one thread and on
+ * `threads`, and the barrier latency of that team. Each thread reads half
+ * of its share of the level (the rest leaves room for the stack, the code
+ * and the other ways of a set): a share is the level's size times the
+ * instances the threads spread over, divided by the threads. L3 reads at
+ * most twice L2: that is where a recurrent step's weights sit when they
+ * spill from L2, and a block of half a large L3 reads much slower (on a
+ * Zen 3 VM, 16 MiB read at DRAM speed, 2 MiB at 60 GB/s: the bound must
+ * not take the slow end of a level). DRAM: 64 MiB,
+ * or twice all of L3 if larger, split among the threads. */
+static void measure_levels(rb_sysinfo *si, int threads, int quick)
+{
+    /* many short runs: on a shared machine some fall in a quiet window */
+    const double seconds = quick ? 0.002 : 0.005;
+    const int runs = quick ? 3 : 12;
+    const long kib[3] = {si->l1d_kib, si->l2_kib, si->l3_kib};
+    const int inst[3] = {si->cores, si->l2_instances, si->l3_instances};
+    double l3_all = si->l3_kib > 0 ? 1024.0 * si->l3_kib * (si->l3_instances > 0 ? si->l3_instances : 1) : 0;
+    const double dram = fmax(64.0 * (1 << 20), 2 * l3_all);
+    for (int l = 0; l < 4; l++) {
+        si->level_bw_core_gbs[l] = si->level_bw_all_gbs[l] = si->level_ws_kib[l] = NAN;
+        double one, all; /* bytes per thread: alone, and in the team */
+        if (l < 3) {
+            if (kib[l] <= 0) continue;
+            const double n = inst[l] > 0 ? inst[l] : 1;
+            one = 512.0 * kib[l];
+            all = 512.0 * kib[l] * fmin(n, threads) / threads;
+            if (l == 2 && si->l2_kib > 0) { /* L3: just past L2, see above */
+                one = fmin(one, 2048.0 * si->l2_kib);
+                all = fmin(all, 2048.0 * si->l2_kib);
+            }
+        } else {
+            one = dram;
+            all = dram / threads;
+        }
+        double share;
+        const int rn = l == 3 ? 2 : runs; /* DRAM: each run is long already */
+        si->level_ws_kib[l] = all / 1024;
+        si->level_bw_core_gbs[l] = rb_measure_read_gbs((size_t)one, 1, seconds, rn, &share);
+        si->level_bw_all_gbs[l] = threads == 1 ? si->level_bw_core_gbs[l]
+                                               : rb_measure_read_gbs((size_t)all, threads, seconds, rn, &share);
+    }
+    si->barrier_us = 1e6 * rb_measure_barrier_s(threads, quick ? 7 : 51, quick ? 10 : 20);
+}
+
 void rb_sysinfo_collect(rb_sysinfo *si, int measure)
 {
     memset(si, 0, sizeof *si);
@@ -84,6 +129,9 @@ void rb_sysinfo_collect(rb_sysinfo *si, int measure)
 
     si->peak_gflops_core = si->peak_gflops_all = si->bandwidth_gbs = NAN;
     si->bandwidth_mib = si->cpu_share = NAN;
+    for (int l = 0; l < 4; l++)
+        si->level_bw_core_gbs[l] = si->level_bw_all_gbs[l] = si->level_ws_kib[l] = NAN;
+    si->barrier_us = NAN;
     si->peak_isa = si->best_isa;
     if (measure != RB_SYSINFO_MEASURE_FULL && measure != RB_SYSINFO_MEASURE_QUICK)
         return;
@@ -122,6 +170,7 @@ void rb_sysinfo_collect(rb_sysinfo *si, int measure)
         si->cpu_share = share_all;
     if (share_bw < si->cpu_share)
         si->cpu_share = share_bw;
+    measure_levels(si, threads, quick);
 }
 
 /* ---------------------------------------------------------------- text */
@@ -182,6 +231,15 @@ void rb_sysinfo_print_text(const rb_sysinfo *si, FILE *f)
     fprintf(f, "Bandwidth:  %.1f GB/s triad on %d threads, 3 x %.0f MiB "
                "(12 B/element, write-allocate not counted)\n",
             si->bandwidth_gbs, si->bandwidth_threads, si->bandwidth_mib);
+    static const char *const lv[4] = {"L1", "L2", "L3", "DRAM"};
+    fprintf(f, "Read bw:   ");
+    for (int l = 0; l < 4; l++)
+        if (si->level_bw_core_gbs[l] > 0)
+            fprintf(f, " %s %.0f / %.0f GB/s (%.0f KiB/thread)%s", lv[l], si->level_bw_core_gbs[l],
+                    si->level_bw_all_gbs[l], si->level_ws_kib[l], l < 3 ? ";" : "");
+    fprintf(f, "\n            (1 core / %d cores, each thread summing its own block)\n", si->peak_threads);
+    fprintf(f, "Barrier:    %.2f us across %d threads (OpenMP barrier, median)\n", si->barrier_us,
+            si->peak_threads);
     if (si->cpu_share < RB_SYSINFO_BUSY_SHARE)
         fprintf(f, "warning:    the measuring threads got only %.0f%% of their CPUs "
                    "(other load on this machine): the ceilings above are too low\n",
@@ -250,5 +308,18 @@ void rb_sysinfo_print_json(const rb_sysinfo *si, FILE *f, int indent)
     rb_jw_num(&w, "bandwidth_array_mib", si->bandwidth_mib);
     rb_jw_num(&w, "bandwidth_gbs", si->bandwidth_gbs);
     rb_jw_num(&w, "measure_cpu_share", si->cpu_share);
+    {
+        static const char *const lv[4] = {"l1", "l2", "l3", "dram"};
+        rb_jw_open(&w, "read_bandwidth_gbs");
+        for (int l = 0; l < 4; l++) {
+            rb_jw_open(&w, lv[l]);
+            rb_jw_num(&w, "core", si->level_bw_core_gbs[l]);
+            rb_jw_num(&w, "all", si->level_bw_all_gbs[l]);
+            rb_jw_num(&w, "ws_kib_per_thread", si->level_ws_kib[l]);
+            rb_jw_close(&w);
+        }
+        rb_jw_close(&w);
+    }
+    rb_jw_num(&w, "barrier_us", si->barrier_us);
     rb_jw_close(&w);
 }

@@ -21,7 +21,7 @@
 
 /* The `measure` argument of rb_sysinfo_collect(). */
 #define RB_SYSINFO_MEASURE_NONE 0  /* no timing; ceilings are NaN (JSON null) */
-#define RB_SYSINFO_MEASURE_FULL 1  /* 10 x 20 ms per peak, triad best of 10: ~1 s */
+#define RB_SYSINFO_MEASURE_FULL 1  /* 10 x 20 ms per peak, triad best of 10, levels, barrier: ~2 s */
 #define RB_SYSINFO_MEASURE_QUICK 2 /* 5 x 5 ms per peak, triad best of 3: for tests */
 
 typedef struct {
@@ -74,6 +74,15 @@ typedef struct {
      * in the best runs: well below 1 means other processes shared the
      * cores and the ceilings are low (see RB_SYSINFO_BUSY_SHARE). */
     double cpu_share;
+    /* Read bandwidth at each level of bound.h (L1 L2 L3 DRAM), GB/s, on one
+     * thread and on peak_threads threads, each thread reading its own
+     * block of level_ws_kib (half of the level's share per thread, from
+     * the cache sizes; DRAM: 64 MiB in all); NaN where not measured. */
+    double level_bw_core_gbs[4], level_bw_all_gbs[4];
+    double level_ws_kib[4];
+    /* One OpenMP barrier across peak_threads threads, median of many, in
+     * microseconds; NaN when not measured (0 with one thread). */
+    double barrier_us;
 } rb_sysinfo;
 
 /* Below this cpu_share the text report warns that the machine was busy. */

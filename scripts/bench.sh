@@ -10,7 +10,8 @@
 #      (the results themselves are complete);
 #   5. where everything is, and a short table from results.csv: per cell and
 #      pass, at the largest quick shape and the most threads, the best of
-#      our variants against the library peers onednn and blas.
+#      our variants against the library peers onednn and blas, as ratios
+#      with their intervals, and its pct_bound.
 # Extra arguments go to the sweep (e.g. --cells lstm); BENCH_OUT=DIR picks
 # the results directory.
 set -uo pipefail
@@ -101,69 +102,93 @@ skipped=$(awk -F, 'NR > 1 && /,"?skipped: /' "$csv" | wc -l)
 [ "$errors" -gt 0 ] && say "WARNING: $errors point(s) ended in error: grep error $csv"
 [ "$skipped" -gt 0 ] && say "note: $skipped point(s) skipped (the status column says why)"
 hr
-# Rows with status ok: fields 1..26 hold no commas (the quoted binding is
-# field 27), so a plain comma split is exact for them. Two passes: the
-# largest shape (H, then N, then T) and most threads per cell and pass, then
-# the best of our variants there against onednn and blas. Serial variants
-# have one point, at 1 thread; they compete at the largest shape too.
-# The table is of one layer, l2r, full length: the network columns (after
-# binding, read from the end of the line) leave the other rows out.
-awk -F, '
-FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nc = NF; pass++; next }
-$c["status"] != "ok" { next }
-("tokens" in c) && ($(NF - nc + c["layers"]) != 1 || $(NF - nc + c["dir"]) != "l2r" || $(NF - nc + c["lengths"]) != "full") { next }
-{
-    k = $c["cell"] " " $c["pass"]; H = $c["H"] + 0; N = $c["N"] + 0; T = $c["T"] + 0; th = $c["threads"] + 0
-    big = (H > bH[k]) || (H == bH[k] && (N > bN[k] || (N == bN[k] && T > bT[k])))
-}
-pass == 1 {
-    if (!(k in bH) || big) { bH[k] = H; bN[k] = N; bT[k] = T; bth[k] = 0 }
-    if (H == bH[k] && N == bN[k] && T == bT[k] && th > bth[k]) bth[k] = th
-    next
-}
-H != bH[k] || N != bN[k] || T != bT[k] { next }
-{
-    g = $c["gflops"] + 0; v = $c["variant"]
-    if (v == "onednn" && th == bth[k]) od[k] = sprintf("%.1f", g)
-    else if (v == "blas" && th == bth[k]) bl[k] = sprintf("%.1f", g)
-    else if ($c["isa"] != "library" && (th == bth[k] || $c["parallel"] == "serial") && g > bg[k]) {
-        bg[k] = g; bv[k] = v (th == bth[k] ? "" : " (" th " thr)")
+# The summary: per cell and pass, at the largest shape (H, then N, then T)
+# and the most threads, the best of our variants (the lowest median time;
+# serial variants compete with their 1-thread point) against the library
+# peers onednn and blas. ratio = peer's median / ours (above 1: ours is
+# faster); its interval: the extreme combinations of the two intervals of
+# the medians (results.csv ci_lo_ms..ci_hi_ms), [peer lo / our hi, peer hi
+# / our lo], so it holds whenever both intervals do. pct_bound: how close
+# our best comes to the measured bound (README "How rnnbench measures").
+# The table is of one layer, l2r, full length: the network columns (read
+# by name) leave the other rows to the network table below.
+source "$here/lib-results.sh"
+summary_table() { # CSV
+    csv_tsv "$1" > "$1.tsv.tmp"
+    awk -F'\t' '
+    FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; pass++; next }
+    $c["status"] != "ok" { next }
+    ("tokens" in c) && ($c["layers"] != 1 || $c["dir"] != "l2r" || $c["lengths"] != "full") { next }
+    {
+        k = $c["cell"] " " $c["pass"]; H = $c["H"] + 0; N = $c["N"] + 0; T = $c["T"] + 0; th = $c["threads"] + 0
+        big = (H > bH[k]) || (H == bH[k] && (N > bN[k] || (N == bN[k] && T > bT[k])))
     }
-}
-END {
-    printf "%-9s %-7s %-24s %-24s %8s %8s %8s\n", "cell", "pass", "shape (threads)", "best of ours", "GFLOP/s", "onednn", "blas"
-    n = 0
-    for (k in bH) keys[++n] = k
-    for (i = 2; i <= n; i++) { v = keys[i]; j = i - 1; while (j > 0 && keys[j] > v) { keys[j + 1] = keys[j]; j-- } keys[j + 1] = v }
-    for (i = 1; i <= n; i++) {
-        k = keys[i]; split(k, cp, " ")
-        printf "%-9s %-7s %-24s %-24s %8s %8s %8s\n", cp[1], cp[2],
-               sprintf("T=%d N=%d H=%d (%d)", bT[k], bN[k], bH[k], bth[k]),
-               (k in bv ? bv[k] : "-"), (k in bg ? sprintf("%.1f", bg[k]) : "-"),
-               (k in od ? od[k] : "-"), (k in bl ? bl[k] : "-")
+    pass == 1 {
+        if (!(k in bH) || big) { bH[k] = H; bN[k] = N; bT[k] = T; bth[k] = 0 }
+        if (H == bH[k] && N == bN[k] && T == bT[k] && th > bth[k]) bth[k] = th
+        next
     }
-    print "GFLOP/s: benchdnn GEMM count (meta.json flop_counts), median of the reps; I = H."
-}' "$csv" "$csv"
+    H != bH[k] || N != bN[k] || T != bT[k] { next }
+    {
+        m = $c["median_ms"] + 0; v = $c["variant"]
+        lo = ("ci_lo_ms" in c) ? $c["ci_lo_ms"] + 0 : m; hi = ("ci_hi_ms" in c) ? $c["ci_hi_ms"] + 0 : m
+        if (v == "onednn" && th == bth[k]) { om[k] = m; ol[k] = lo; oh[k] = hi }
+        else if (v == "blas" && th == bth[k]) { lm[k] = m; ll[k] = lo; lh[k] = hi }
+        else if ($c["isa"] != "library" && (th == bth[k] || $c["parallel"] == "serial") && (!(k in bm) || m < bm[k])) {
+            bm[k] = m; bl[k] = lo; bh[k] = hi; bg[k] = $c["gflops"] + 0
+            bp[k] = ("pct_bound" in c) ? $c["pct_bound"] : ""
+            bv[k] = v (th == bth[k] ? "" : " (" th " thr)")
+        }
+    }
+    function ratio(k, pm, pl, ph) {
+        if (!(k in bm) || !(pm > 0)) return "-"
+        return sprintf("%.2f [%.2f, %.2f]", pm / bm[k], pl / bh[k], ph / bl[k])
+    }
+    END {
+        printf "%-9s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", "cell", "pass", "shape (threads)", "best of ours",
+               "GFLOP/s", "%bound", "onednn/ours", "blas/ours"
+        n = 0
+        for (k in bH) keys[++n] = k
+        for (i = 2; i <= n; i++) { v = keys[i]; j = i - 1; while (j > 0 && keys[j] > v) { keys[j + 1] = keys[j]; j-- } keys[j + 1] = v }
+        for (i = 1; i <= n; i++) {
+            k = keys[i]; split(k, cp, " ")
+            printf "%-9s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", cp[1], cp[2],
+                   sprintf("T=%d N=%d H=%d (%d)", bT[k], bN[k], bH[k], bth[k]),
+                   (k in bv ? bv[k] : "-"), (k in bg ? sprintf("%.1f", bg[k]) : "-"),
+                   (k in bp && bp[k] != "" ? sprintf("%.0f", bp[k]) : "-"),
+                   ratio(k, om[k], ol[k], oh[k]), ratio(k, lm[k], ll[k], lh[k])
+        }
+        print "ratio = the peer'"'"'s median time / ours (above 1: rnnbench is faster) [interval: peer lo / our hi,"
+        print "  peer hi / our lo, from each median'"'"'s interval, results.csv ci_lo_ms..ci_hi_ms]; %bound = 100 *"
+        print "  bound_ms / our median (bound.h); GFLOP/s: benchdnn GEMM count, median; I = H. Variants take"
+        print "  turns at each point, the points run in a random order (meta.json order.seed)."
+    }' "$1.tsv.tmp" "$1.tsv.tmp"
+    rm -f "$1.tsv.tmp"
+}
+summary_table "$csv"
+noisy=$(csv_tsv "$csv" | awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+                                   ("noisy" in c) && $c["noisy"] == 1 { n++ } END { print n + 0 }')
+[ "$noisy" -gt 0 ] && say "note: $noisy point(s) spread more than 5% (column noisy): the machine was not quiet"
 hr
 # Networks at H >= 256 (the GNMT, DeepSpeech2-like and variable-length
 # shapes of the presets): the best of ours at the most threads, in GFLOP/s
 # (over the real steps) and microseconds per token, and what onednn did.
-awk -F, '
-NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; nc = NF; if (!("tokens" in c)) exit; next }
+csv_tsv "$csv" | awk -F'\t' '
+NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; if (!("tokens" in c)) exit; next }
 {
-    L = $(NF - nc + c["layers"]); d = $(NF - nc + c["dir"]); len = $(NF - nc + c["lengths"])
+    L = $c["layers"]; d = $c["dir"]; len = $c["lengths"]
     if ((L == 1 && d == "l2r" && len == "full") || $c["H"] + 0 < 256) next
     k = sprintf("%s %s L=%d %s %s T=%d N=%d H=%d", $c["cell"], $c["pass"], L, d, len, $c["T"], $c["N"], $c["H"])
     seen[k] = 1; th = $c["threads"] + 0
     if ($c["variant"] == "onednn") {
-        st = $0; sub(/.*,"?skipped: /, "", st); sub(/"?,.*/, "", st)
-        od[k] = $c["status"] == "ok" ? sprintf("%.1f", $c["gflops"]) : ($0 ~ /skipped: / ? "skipped: " st : "error")
+        st = $c["status"]
+        od[k] = st == "ok" ? sprintf("%.1f", $c["gflops"]) : (st ~ /^skipped: / ? st : "error")
         next
     }
     if ($c["status"] != "ok" || $c["isa"] == "library") next
     g = $c["gflops"] + 0
     if (th > bth[k] || (th == bth[k] && g > bg[k])) {
-        bth[k] = th; bg[k] = g; bv[k] = $c["variant"]; us[k] = 1000 * $c["median_ms"] / $(NF - nc + c["tokens"])
+        bth[k] = th; bg[k] = g; bv[k] = $c["variant"]; us[k] = 1000 * $c["median_ms"] / $c["tokens"]
     }
 }
 END {
@@ -178,7 +203,7 @@ END {
                (k in bg ? sprintf("%.1f", bg[k]) : "-"), (k in us ? sprintf("%.2f", us[k]) : "-"), (k in od ? od[k] : "-")
     }
     print "Networks: GFLOP/s over the real steps (tokens); random = lengths uniform in [1, T] (results.csv lengths, tokens)."
-}' "$csv"
+}'
 hr
 if [ $plots_failed = 1 ]; then
     say "bench: FAILED to draw the plots (see above); the results are in $csv"

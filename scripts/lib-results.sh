@@ -19,7 +19,40 @@ read_meta() {
     META_CPU=${META_CPU//\'/}
 }
 
-# split_results CSV OUTDIR: one "x y" table per curve. Fixed shapes are the
+# read_levels DIR: META_BW_L1 META_BW_L2 META_BW_L3 META_BW_DRAM, the
+# all-core read bandwidth of each level (rnnbench info, meta.json
+# read_bandwidth_gbs; 0 when absent: gnuplot skips the ceiling).
+read_levels() {
+    local flat l v
+    flat=$(tr -d '\n \t' < "$1/meta.json" 2>/dev/null || true)
+    for l in l1 l2 l3 dram; do
+        v=$(grep -o "\"$l\":{[^}]*}" <<<"$flat" | head -1 | grep -o '"all":[-0-9.eE+]*' | cut -d: -f2 || true)
+        printf -v "META_BW_${l^^}" '%s' "${v:-0}"
+    done
+}
+
+# csv_tsv CSV: the file with tabs between fields, quotes removed ("" read
+# as "): the binding column is quoted and holds commas, and the columns
+# after it (the interval, the bound) must still split right.
+csv_tsv() {
+    awk '{
+        out = ""; q = 0; n = length($0)
+        for (i = 1; i <= n; i++) {
+            ch = substr($0, i, 1)
+            if (q) {
+                if (ch == "\"") { if (substr($0, i + 1, 1) == "\"") { out = out ch; i++ } else q = 0 }
+                else out = out (ch == "\t" ? " " : ch)
+            } else if (ch == "\"") q = 1
+            else if (ch == ",") out = out "\t"
+            else out = out (ch == "\t" ? " " : ch)
+        }
+        print out
+    }' "$1"
+}
+
+# split_results CSV OUTDIR: one "x y ylow yhigh" table per curve (y with
+# the interval of its median, ci_lo_ms..ci_hi_ms, carried over; a file
+# without those columns gets ylow = yhigh = y). Fixed shapes are the
 # largest measured (T, N) for the curves over H, the largest H for the curves
 # over T and threads; rows whose status is not "ok" are left out. Those
 # figures are of one layer, l2r, full length; the network rows (layers,
@@ -31,30 +64,27 @@ read_meta() {
 #   vl_PASS_VARIANT.dat  sum(len)/(N*T), time(random lengths)/time(full)
 #       and a label, one line per pair of rows that differ in lengths alone.
 split_results() {
-    awk -F, -v out="$2" '
-    function q(s) { gsub(/"/, "", s); return s }
-    NR == 1 {
-        for (i = 1; i <= NF; i++) c[$i] = i
-        # The network columns come after binding, which may be quoted and
-        # hold commas: they are read counting from the end of the line.
-        if ("tokens" in c) for (k in c) if (c[k] > c["binding"]) back[k] = NF - c[k]
-        next
-    }
+    csv_tsv "$1" | awk -F'\t' -v out="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     {
-        # Fields after "status" may be quoted and hold commas: only read
-        # columns before it (and the network ones from the end).
         if ($c["status"] != "ok") next
-        L1 = ("layers" in back) ? $(NF - back["layers"]) + 0 : 1
-        D1 = ("dir" in back) ? $(NF - back["dir"]) : "l2r"
-        E1 = ("lengths" in back) ? $(NF - back["lengths"]) : "full"
-        K1 = ("tokens" in back) ? $(NF - back["tokens"]) + 0 : $c["T"] * $c["N"]
+        # the network columns by name (csv_tsv splits the quoted binding
+        # right); a file of before them: one layer, l2r, full length
+        L1 = ("layers" in c) ? $c["layers"] + 0 : 1
+        D1 = ("dir" in c) ? $c["dir"] : "l2r"
+        E1 = ("lengths" in c) ? $c["lengths"] : "full"
+        K1 = ("tokens" in c) ? $c["tokens"] + 0 : $c["T"] * $c["N"]
+        # the interval of the median time (none measured: the median itself)
+        md = $c["median_ms"] + 0
+        lo = ("ci_lo_ms" in c) ? $c["ci_lo_ms"] + 0 : 0; hi = ("ci_hi_ms" in c) ? $c["ci_hi_ms"] + 0 : 0
+        if (!(lo > 0 && hi >= lo)) { lo = md; hi = md }
         if (L1 != 1 || D1 != "l2r" || E1 != "full") net = 1; else net = 0
         # every row, for the network figures (a full-length or one-layer
         # partner may come before the rows it pairs with)
         {
             m++; NV[m] = $c["variant"]; NC[m] = $c["cell"]; NS[m] = $c["pass"]; NK[m] = $c["threads"] + 0
             NSH[m] = $c["T"] " " $c["N"] " " $c["H"] " " $c["I"]
-            NL[m] = L1; ND[m] = D1; NE[m] = E1; NTOK[m] = K1; NMS[m] = $c["median_ms"]
+            NL[m] = L1; ND[m] = D1; NE[m] = E1; NTOK[m] = K1; NMS[m] = md; NLO[m] = lo; NHI[m] = hi
             NTN[m] = $c["T"] * $c["N"]
             if (E1 == "full" && (L1 != 1 || D1 != "l2r")) shapecount[NSH[m]]++
             vars[NV[m]] = 1
@@ -64,6 +94,8 @@ split_results() {
         T[n] = $c["T"] + 0; N[n] = $c["N"] + 0; H[n] = $c["H"] + 0; K[n] = $c["threads"] + 0
         G[n] = $c["gflops"]; MS[n] = $c["median_ms"]; ST[n] = $c["ms_per_step"]
         PP[n] = $c["pct_peak"]; AI[n] = $c["arith_intensity"]
+        # the interval of the median time; a rate scales by median / time
+        LO[n] = lo; HI[n] = hi; RL[n] = (hi > 0 ? md / hi : 1); RH[n] = (lo > 0 ? md / lo : 1)
         vars[V[n]] = 1; cells[C[n]] = 1; passes[S[n]] = 1
         if (P[n] ~ /^omp|library/) pvars[V[n]] = 1
         if (T[n] > maxT) maxT = T[n]; if (N[n] > maxN) maxN = N[n]; if (H[n] > maxH) maxH = H[n]
@@ -73,12 +105,14 @@ split_results() {
         for (i = 1; i <= n; i++) {
             tag = C[i] "_" S[i] "_" V[i]
             if (T[i] == maxT && N[i] == maxN && K[i] == 1) {
-                print H[i], G[i] > (out "/h_" tag ".dat")
-                print H[i], PP[i] > (out "/peak_" tag ".dat")
+                print H[i], G[i], G[i] * RL[i], G[i] * RH[i] > (out "/h_" tag ".dat")
+                if (PP[i] != "") print H[i], PP[i], PP[i] * RL[i], PP[i] * RH[i] > (out "/peak_" tag ".dat")
+                else print H[i] > (out "/peak_" tag ".dat") # not measured: no point
             }
-            if (N[i] == maxN && H[i] == maxH && K[i] == 1) print T[i], ST[i] > (out "/t_" tag ".dat")
-            if (T[i] == maxT && N[i] == maxN && H[i] == maxH) print K[i], MS[i] > (out "/k_" tag ".dat")
-            print AI[i], G[i] > (out "/roof_" V[i] ".dat")
+            if (N[i] == maxN && H[i] == maxH && K[i] == 1)
+                print T[i], ST[i], LO[i] / T[i], HI[i] / T[i] > (out "/t_" tag ".dat")
+            if (T[i] == maxT && N[i] == maxN && H[i] == maxH) print K[i], MS[i], LO[i], HI[i] > (out "/k_" tag ".dat")
+            print AI[i], G[i], G[i] * RL[i], G[i] * RH[i] > (out "/roof_" V[i] ".dat")
         }
         for (v in vars) vl = vl " " v; for (v in pvars) pl = pl " " v
         for (x in cells) cl = cl " " x; for (x in passes) pa = pa " " x
@@ -94,11 +128,14 @@ split_results() {
         for (i = 1; i <= m; i++) {
             if (NSH[i] != best || NE[i] != "full") continue
             k = NC[i] SUBSEP NS[i] SUBSEP ND[i] SUBSEP NV[i] SUBSEP NL[i]
-            if (!(k in bestk) || NK[i] > bestk[k]) { bestk[k] = NK[i]; bestus[k] = 1000 * NMS[i] / NTOK[i] }
+            if (!(k in bestk) || NK[i] > bestk[k]) {
+                bestk[k] = NK[i]; bestus[k] = 1000 * NMS[i] / NTOK[i]
+                bestlo[k] = 1000 * NLO[i] / NTOK[i]; besthi[k] = 1000 * NHI[i] / NTOK[i]
+            }
         }
         for (k in bestk) {
             split(k, f, SUBSEP)
-            print f[5], bestus[k] > (out "/lay_" f[1] "_" f[2] "_" f[3] "_" f[4] ".dat")
+            print f[5], bestus[k], bestlo[k], besthi[k] > (out "/lay_" f[1] "_" f[2] "_" f[3] "_" f[4] ".dat")
             laycells[f[1]] = 1; laypasses[f[2]] = 1; laydirs[f[3]] = 1
         }
         split(best, b, " ")
@@ -113,13 +150,15 @@ split_results() {
             k = NV[i] SUBSEP NC[i] SUBSEP NS[i] SUBSEP NSH[i] SUBSEP NL[i] SUBSEP ND[i] SUBSEP NK[i]
             if (!(k in full)) continue
             j = full[k]
-            printf "%.6g %.6g %s/L%d/%s/%s/t%d\n", NTOK[i] / NTN[i], NMS[i] / NMS[j], NC[i], NL[i], ND[i], NE[i], NK[i] \
+            # the ratio with the interval from the extreme combinations of both
+            printf "%.6g %.6g %.6g %.6g %s/L%d/%s/%s/t%d\n", NTOK[i] / NTN[i], NMS[i] / NMS[j], NLO[i] / NHI[j], \
+                NHI[i] / NLO[j], NC[i], NL[i], ND[i], NE[i], NK[i] \
                 > (out "/vl_" NS[i] "_" NV[i] ".dat")
             vlpasses[NS[i]] = 1
         }
         for (x in vlpasses) vp = vp " " x
         print vp > (out "/vl_passes.txt")
-    }' "$1"
+    }'
     # Each curve sorted by x; speedup files need threads ascending.
     # (if, not &&: a loop whose last test is false returns 1, and under
     # set -e that stopped plots.sh without a word.)

@@ -45,7 +45,9 @@ gp -e "shape='$(cat "$data/shape_t.txt")'" "$here/gp/step_time.gp"
 if [ -n "$pvars" ]; then
     gp -e "pvariants='$pvars'" -e "shape='$(cat "$data/shape_threads.txt")'" "$here/gp/scaling.gp"
 fi
-gp -e "peak=$META_PEAK_ALL" -e "peak_core=$META_PEAK_CORE" -e "bw=$META_BW" "$here/gp/roofline.gp"
+read_levels "$dir"
+gp -e "peak=$META_PEAK_ALL" -e "peak_core=$META_PEAK_CORE" -e "bw=$META_BW" -e "bw_l1=$META_BW_L1" \
+   -e "bw_l2=$META_BW_L2" -e "bw_l3=$META_BW_L3" -e "bw_dram=$META_BW_DRAM" "$here/gp/roofline.gp"
 # the network figures, where the results have network rows
 if [ -n "$(cat "$data/lay_dirs.txt")" ]; then
     gp -e "laycells='$(cat "$data/lay_cells.txt")'" -e "laypasses='$(cat "$data/lay_passes.txt")'" \

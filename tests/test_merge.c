@@ -169,7 +169,7 @@ static void test_refused(void **state)
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/a", t, t, t);
     rb_cli_expect_error(args, "given twice");
     /* other columns */
-    sh("cp -r %s/b %s/b-cols && sed -i '1s/,tokens$/,tokens,extra/' %s/b-cols/results.csv", t, t, t);
+    sh("cp -r %s/b %s/b-cols && sed -i '1s/$/,extra/' %s/b-cols/results.csv", t, t, t);
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/b-cols", t, t, t);
     rb_cli_expect_error(args, "different columns");
     /* OUT not empty, or a file */
@@ -200,8 +200,8 @@ static void test_old_columns_merge(void **state)
     char err[8192], args[1400], out[400], path[600];
     const char *t = tmpdir;
     /* b as an older rnnbench wrote it: its header, rows without the last
-     * four fields */
-    sh("cp -r %s/b %s/b-old && sed -i '1s/,layers,dir,lengths,tokens$//; 2,$s/,[^,]*,[^,]*,[^,]*,[^,]*$//' "
+     * 13 fields (the measurement and network ones, no commas in them) */
+    sh("cp -r %s/b %s/b-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
        "%s/b-old/results.csv", t, t, t);
     snprintf(path, sizeof path, "%s/b-old/results.csv", t);
     char *old = rb_cli_slurp(path);
@@ -213,21 +213,27 @@ static void test_old_columns_merge(void **state)
     rb_strset *k = rb_strset_new();
     assert_int_equal(csv_keys(out, k), GRID_POINTS);
     rb_strset_free(k);
-    /* every row ends as the sweep wrote it (b's rows are 1,l2r,full) */
+    /* every row ends as the sweep wrote it (b's rows are 1,l2r,full, the
+     * measurement columns empty) */
     snprintf(path, sizeof path, "%s/results.csv", out);
     char *merged = rb_cli_slurp(path), *save = NULL;
+    int measured = 0, unmeasured = 0;
     strtok_r(merged, "\n", &save);
     for (char *line; (line = strtok_r(NULL, "\n", &save));) {
         char *f[RB_SWEEP_NCOLS + 1];
         assert_int_equal(rb_csv_split(line, f, RB_SWEEP_NCOLS), RB_SWEEP_NCOLS);
-        assert_string_equal(f[27], "1");
-        assert_string_equal(f[28], "l2r");
-        assert_string_equal(f[29], "full");
-        assert_int_equal(atoll(f[30]), atoll(f[7]) * atoll(f[8]));
+        assert_string_equal(f[36], "1");
+        assert_string_equal(f[37], "l2r");
+        assert_string_equal(f[38], "full");
+        assert_int_equal(atoll(f[39]), atoll(f[7]) * atoll(f[8]));
+        if (strcmp(f[25], "ok") != 0) continue;
+        if (f[27][0]) measured++; /* ci_lo_ms: a's rows measured it, b's empty */
+        else unmeasured++;
     }
+    assert_true(measured > 0 && unmeasured > 0);
     free(merged);
     /* two old ones keep their columns */
-    sh("cp -r %s/a %s/a-old && sed -i '1s/,layers,dir,lengths,tokens$//; 2,$s/,[^,]*,[^,]*,[^,]*,[^,]*$//' "
+    sh("cp -r %s/a %s/a-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
        "%s/a-old/results.csv", t, t, t);
     snprintf(out, sizeof out, "%s/o-old2", t);
     snprintf(args, sizeof args, "merge %s %s/a-old %s/b-old", out, t, t);

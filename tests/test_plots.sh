@@ -86,6 +86,10 @@ test_plots_networks() {
     [ "$(wc -l <"$tmp/net/plotdata/lay_lstm_infer_bi_concat_naive.dat")" = 2 ] ||
         { fail "lay_lstm_infer_bi_concat_naive.dat is not L = 1, 2"; return; }
     [ "$(wc -l <"$tmp/net/plotdata/vl_infer_naive.dat")" = 4 ] || { fail "vl_infer_naive.dat is not 4 pairs"; return; }
+    # both carry error bars: y within [ylow, yhigh], ylow > 0
+    awk '!($3 > 0 && $3 <= $2 && $2 <= $4) { bad = 1 } END { exit bad }' \
+        "$tmp/net/plotdata/lay_lstm_infer_bi_concat_naive.dat" "$tmp/net/plotdata/vl_infer_naive.dat" ||
+        { fail "a network figure's data lack the interval (x y ylow yhigh)"; return; }
     # its x is sum(len)/(N*T) from the tokens column
     local want
     want=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -95,8 +99,10 @@ test_plots_networks() {
     # a results.csv of before the network columns: the old figures only
     mkdir -p "$tmp/old"
     cp "$tmp/net/meta.json" "$tmp/old/"
-    awk -F, 'NR == 1 { sub(/,layers,dir,lengths,tokens$/, ""); print; next }
-             $(NF - 3) == 1 && $(NF - 2) == "l2r" && $(NF - 1) == "full" { sub(/,[^,]*,[^,]*,[^,]*,[^,]*$/, ""); print }' \
+    # (its 27 columns: the last 13, the measurement and network ones, hold
+    # no commas, so a plain comma split cuts them off exactly)
+    awk -F, 'NR == 1 { sub(/,ci_lo_ms,.*$/, ""); print; next }
+             $(NF - 3) == 1 && $(NF - 2) == "l2r" && $(NF - 1) == "full" { sub(/(,[^,]*){13}$/, ""); print }' \
         "$tmp/net/results.csv" >"$tmp/old/results.csv"
     plots_draw "$tmp/old" gflops_vs_h step_time roofline || return
     [ ! -e "$tmp/old/layers_dirs.png" ] || fail "an old results.csv drew a network figure"

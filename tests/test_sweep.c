@@ -13,6 +13,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -274,6 +275,63 @@ static void test_interrupt_and_resume(void **state)
     rc = run(args, e2, sizeof e2);
     assert_int_equal(rc, 0);
     assert_int_equal(csv_rows(dir), SLOW_M);
+}
+
+/* The order of the rows: the same --order-seed gives the same order; the
+ * seed is in meta.json; the interval columns hold the median and the
+ * noisy flag says whether their spread exceeds 5% (issue 11). */
+static char *row_order(const char *dir)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = rb_cli_slurp(path), *save = NULL, *line = strtok_r(text, "\n", &save);
+    char *order = calloc(1, 4096);
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[RB_SWEEP_NCOLS + 1];
+        assert_int_equal(rb_csv_split(line, f, RB_SWEEP_NCOLS), RB_SWEEP_NCOLS);
+        /* ci_lo_ms ci_hi_ms ci_level spread_pct noisy interleaved bound_ms pct_bound bound_by */
+        const double med = atof(f[14]), lo = atof(f[27]), hi = atof(f[28]), spread = atof(f[30]);
+        assert_true(lo <= med && med <= hi);
+        assert_true(atof(f[13]) == 3 && fabs(atof(f[29]) - 0.75) < 1e-9); /* 3 reps: min-max, 75% */
+        assert_int_equal(atoi(f[31]), spread > 5);
+        assert_int_equal(atoi(f[32]), 1); /* naive alone at each point */
+        assert_true(atof(f[33]) > 0 && atof(f[34]) > 0 && f[35][0]);
+        snprintf(order + strlen(order), 4096 - strlen(order), "%s ", f[10]);
+    }
+    free(text);
+    return order;
+}
+
+static void test_order_seeded(void **state)
+{
+    (void)state;
+    char d1[512], d2[512], args[1024], err[8192];
+    snprintf(d1, sizeof d1, "%s/ord1", tmpdir);
+    snprintf(d2, sizeof d2, "%s/ord2", tmpdir);
+    const char *g = "sweep --variants naive --cells lstm --T 2 --N 1 --H 4,5,6,7,8,9,10,11 --reps 3 --order-seed 5";
+    snprintf(args, sizeof args, "%s --out %s", g, d1);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    snprintf(args, sizeof args, "%s --out %s", g, d2);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    char *a = row_order(d1), *b = row_order(d2);
+    assert_string_equal(a, b);
+    assert_string_not_equal(a, "4 5 6 7 8 9 10 11 "); /* seed 5 shuffles these 8 */
+    free(a);
+    free(b);
+    char path[600];
+    snprintf(path, sizeof path, "%s/meta.json", d1);
+    char *meta = rb_cli_slurp(path);
+    assert_non_null(strstr(meta, "\"seed\": 5}"));
+    free(meta);
+    snprintf(args, sizeof args, "%s --order grid --out %s/ord3", g, tmpdir);
+    if (run(args, err, sizeof err) != 0) fail_msg("%s", err);
+    snprintf(path, sizeof path, "%s/ord3", tmpdir);
+    a = row_order(path);
+    assert_string_equal(a, "4 5 6 7 8 9 10 11 ");
+    free(a);
+    snprintf(args, sizeof args, "%s --order sideways --out %s/ord4", g, tmpdir);
+    assert_int_equal(run(args, err, sizeof err), 2);
+    assert_non_null(strstr(err, "--order must be random or grid"));
 }
 
 static void test_truncated_line_repaired(void **state)
@@ -770,8 +828,8 @@ static int read_rows(const char *dir, csv_row *rows, int max)
 static void row_key(const csv_row *r, char *key, size_t n)
 {
     char *const *f = r->f;
-    snprintf(key, n, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", f[2], f[5], f[6], f[7], f[8], f[9], f[10], f[12], f[27],
-             f[28], f[29]);
+    snprintf(key, n, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s", f[2], f[5], f[6], f[7], f[8], f[9], f[10], f[12], f[36],
+             f[37], f[38]);
 }
 
 #define NET_GRID "sweep --cells lstm --T 5 --N 3 --H 4 --layers 1,2 --dirs l2r,bi_concat --lengths full,random:2 " \
@@ -803,12 +861,12 @@ static void test_network_csv(void **state)
         char **f = rows[i].f;
         row_key(&rows[i], key, sizeof key);
         if (!rb_strset_add(keys, key)) fail_msg("key %s twice", key);
-        const int random = strcmp(f[29], "random:2") == 0;
-        assert_true(random || strcmp(f[29], "full") == 0);
-        assert_int_equal(atoll(f[30]), random ? random_tokens : 15);
+        const int random = strcmp(f[38], "random:2") == 0;
+        assert_true(random || strcmp(f[38], "full") == 0);
+        assert_int_equal(atoll(f[39]), random ? random_tokens : 15);
         rb_dir dir_mode;
-        assert_int_equal(rb_dir_parse(f[28], &dir_mode), 0);
-        rb_shape s = {.cell = RB_LSTM, .T = 5, .N = 3, .I = 4, .H = 4, .layers = atoi(f[27]), .dir = dir_mode,
+        assert_int_equal(rb_dir_parse(f[37], &dir_mode), 0);
+        rb_shape s = {.cell = RB_LSTM, .T = 5, .N = 3, .I = 4, .H = 4, .layers = atoi(f[36]), .dir = dir_mode,
                       .lengths = random ? lens : NULL};
         char flops[64];
         snprintf(flops, sizeof flops, "%.0f", rb_pass_flops(&s, RB_PASS_INFER));
@@ -842,7 +900,8 @@ static void test_network_csv(void **state)
 
 /* Keeps the header and the first `keep` rows of dir/results.csv; with
  * v1, writes them as a sweep from before the network columns did (their
- * header, each row without its last four fields). */
+ * header, each row without its last 13 fields: the measurement and
+ * network ones). */
 static void cut_rows(const char *dir, int keep, int v1)
 {
     char path[600];
@@ -855,7 +914,7 @@ static void cut_rows(const char *dir, int keep, int v1)
     fprintf(f, "%s\n", v1 ? RB_SWEEP_CSV_HEADER_V1 : line);
     for (int k = 0; k < keep && (line = strtok_r(NULL, "\n", &save)); k++) {
         if (v1)
-            for (int c = 0; c < 4; c++) *strrchr(line, ',') = '\0';
+            for (int c = 0; c < RB_SWEEP_NCOLS - RB_SWEEP_NCOLS_V1; c++) *strrchr(line, ',') = '\0';
         fprintf(f, "%s\n", line);
     }
     assert_int_equal(fclose(f), 0);
@@ -921,18 +980,35 @@ static void test_old_columns_upgraded(void **state)
     snprintf(args, sizeof args, "sweep --resume %s", dir);
     st = run(args, err, sizeof err);
     if (st != 0) fail_msg("resume exit %d: %s", st, err);
-    assert_non_null(strstr(err, "added the columns layers,dir,lengths,tokens"));
+    assert_non_null(strstr(err, "added the measurement columns (empty) and layers,dir,lengths,tokens"));
     expect_points_once(dir, 4);
     static csv_row after[8];
     assert_int_equal(read_rows(dir, after, 8), 4);
     for (int i = 0; i < 4; i++) {
-        assert_string_equal(after[i].f[27], "1");
-        assert_string_equal(after[i].f[28], "l2r");
-        assert_string_equal(after[i].f[29], "full");
-        assert_string_equal(after[i].f[30], "6"); /* N * T = 2 * 3 */
+        assert_string_equal(after[i].f[36], "1");
+        assert_string_equal(after[i].f[37], "l2r");
+        assert_string_equal(after[i].f[38], "full");
+        assert_string_equal(after[i].f[39], "6"); /* N * T = 2 * 3 */
+        assert_string_equal(after[i].f[27], i < 2 ? "" : after[i].f[27]); /* old rows: not measured */
+        if (i >= 2) assert_true(after[i].f[27][0] != '\0');
         if (i < 2) assert_string_equal(after[i].f[1], before[i].f[1]); /* the old rows kept, not re-run */
         free(after[i].line);
         free(before[i].line);
+    }
+    /* the columns of a development build (network without measurement, and
+     * the reverse): refused with one clear line, exit 2, the file untouched */
+    const char *dev[] = {RB_SWEEP_CSV_HEADER_NET31, RB_SWEEP_CSV_HEADER_MEAS36};
+    for (int d = 0; d < 2; d++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\n", dev[d]);
+        assert_int_equal(fclose(f), 0);
+        st = run(args, err, sizeof err);
+        assert_int_equal(st, 2);
+        assert_non_null(strstr(err, "columns of a development build"));
+        text = rb_cli_slurp(path);
+        assert_int_equal(strncmp(text, dev[d], strlen(dev[d])), 0);
+        free(text);
     }
 }
 
@@ -978,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_bytes_min),
         cmocka_unit_test(test_tiny_sweep),
         cmocka_unit_test(test_interrupt_and_resume),
+        cmocka_unit_test(test_order_seeded),
         cmocka_unit_test(test_truncated_line_repaired),
         cmocka_unit_test(test_nul_block_after_last_row),
         cmocka_unit_test(test_nul_inside_row),

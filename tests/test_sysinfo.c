@@ -318,6 +318,47 @@ static void test_ceilings_sane(void **state)
     assert_true(measured.cpu_share > 0.0 && measured.cpu_share <= 1.5);
 }
 
+/* The bound's ceilings (issue 11): every level whose size is known has a
+ * read bandwidth, DRAM always; the barrier is timed for a team, 0 alone;
+ * both are in the JSON (null when not measured) and the text. No speed
+ * is asserted, only that something positive and finite was measured. */
+static void test_levels_and_barrier(void **state)
+{
+    (void)state;
+    const long kib[3] = {measured.l1d_kib, measured.l2_kib, measured.l3_kib};
+    for (int l = 0; l < 4; l++) {
+        if (l < 3 && kib[l] <= 0) continue;
+        if (!(isfinite(measured.level_bw_core_gbs[l]) && measured.level_bw_core_gbs[l] > 0 &&
+              isfinite(measured.level_bw_all_gbs[l]) && measured.level_bw_all_gbs[l] > 0 &&
+              measured.level_ws_kib[l] > 0))
+            fail_msg("level %d: %g / %g GB/s on %g KiB", l, measured.level_bw_core_gbs[l],
+                     measured.level_bw_all_gbs[l], measured.level_ws_kib[l]);
+    }
+    assert_true(isfinite(measured.barrier_us) && measured.barrier_us >= 0);
+    if (measured.peak_threads > 1) assert_true(measured.barrier_us > 0);
+    assert_true(rb_measure_barrier_s(1, 3, 10) == 0);
+    assert_true(rb_measure_read_gbs(4096, 1, 0.0005, 1, NULL) > 0);
+
+    static char buf[32768];
+    to_string(&measured, 2, buf, sizeof buf);
+    assert_non_null(json_after_key(buf, "read_bandwidth_gbs"));
+    assert_true(strncmp(json_after_key(buf, "barrier_us"), "null", 4) != 0);
+    static rb_sysinfo none;
+    rb_sysinfo_collect(&none, RB_SYSINFO_MEASURE_NONE);
+    to_string(&none, 2, buf, sizeof buf);
+    assert_true(json_valid(buf));
+    assert_true(strncmp(json_after_key(buf, "barrier_us"), "null", 4) == 0);
+
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    rb_sysinfo_print_text(&measured, f);
+    rewind(f);
+    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
+    fclose(f);
+    assert_non_null(strstr(buf, "Read bw:"));
+    assert_non_null(strstr(buf, "Barrier:"));
+}
+
 static void test_peak_no_probe_is_zero(void **state)
 {
     (void)state;
@@ -441,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_json_unmeasured_is_null),
         cmocka_unit_test(test_json_escapes),
         cmocka_unit_test(test_ceilings_sane),
+        cmocka_unit_test(test_levels_and_barrier),
         cmocka_unit_test(test_peak_no_probe_is_zero),
         cmocka_unit_test(test_isa_basics),
         cmocka_unit_test(test_isa_cap),

@@ -20,7 +20,7 @@ do for [fmt in "png pdf"] {
         ml = ""
         do for [m = 1:words(dirs)] { if (system(sprintf("test -s '%s' && echo 1", hfile(m))) eq "1") { ml = ml." ".m } }
         if (words(ml) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
-        plot for [w in ml] hfile(int(w)) using 1:2 title word(machines, int(w)) lc rgb vcolor(int(w)) pt (int(w) % 7) + 1 }
+        plot for [w in ml] hfile(int(w)) using 1:2:3:4 with yerrorlines title word(machines, int(w)) lc rgb vcolor(int(w)) pt (int(w) % 7) + 1 }
     } }
     unset multiplot
 }

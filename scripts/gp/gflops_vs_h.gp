@@ -1,5 +1,6 @@
 # gflops_vs_h.gp: GFLOP/s (benchdnn GEMM count) against hidden size H, one
-# panel per cell and pass, one curve per variant. Variables from plots.sh:
+# panel per cell and pass, one curve per variant; error bars: the interval
+# of the median (ci_lo_ms..ci_hi_ms, README "How rnnbench measures"). Variables from plots.sh:
 # data out title variants cells passes shape style.
 load style
 nc = words(cells); np = words(passes)
@@ -19,7 +20,7 @@ do for [fmt in "png pdf"] {
         if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/h_%s_%s_%s.dat", data, word(cells, c), word(passes, p), cname(w)) \
-            using 1:2 title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
+            using 1:2:3:4 with yerrorlines title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
     } }
     unset multiplot
 }

@@ -3,7 +3,8 @@
 # (columns) and cell and pass (rows), one curve per variant. A layer adds
 # its own work, so a curve that grows linearly in L is the expected shape;
 # bi_concat and bi_sum do twice the work of l2r per layer. Log scale:
-# naive and the fast variants are some 50x apart.
+# naive and the fast variants are some 50x apart. Error bars: the interval
+# of the median (ci_lo_ms..ci_hi_ms) over the tokens.
 load style
 nc = words(laycells); np = words(laypasses); nd = words(laydirs)
 nr = nc * np
@@ -25,7 +26,7 @@ do for [fmt in "png pdf"] {
         if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/lay_%s_%s_%s_%s.dat", data, cell, pass, dir, cname(w)) \
-            using 1:2 title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
+            using 1:2:3:4 with yerrorlines title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
     } }
     unset multiplot
 }

@@ -1,6 +1,9 @@
 # scaling.gp: speedup over 1 thread and parallel efficiency against the
 # thread count, for the parallel variants, with the ideal line. One column
 # per cell; top row speedup, bottom row efficiency; first pass listed.
+# Error bars: the extreme combinations of the two intervals of the medians
+# (1-thread time low over this time high, and high over low), so an
+# efficiency above 1 whose bar reaches 1 is not told from noise.
 load style
 nc = words(cells)
 pass = word(passes, 1)
@@ -25,8 +28,12 @@ do for [fmt in "png pdf"] {
         if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/k_%s_%s_%s.dat", data, word(cells, c), pass, cname(w)) \
-            using 1:(t1 = (column(1) == 1 ? column(2) : t1), row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
-            title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
+            using 1:(t1 = (column(1) == 1 ? column(2) : t1), t1l = (column(1) == 1 ? column(3) : t1l), \
+                     t1h = (column(1) == 1 ? column(4) : t1h), \
+                     row == 1 ? t1 / column(2) : t1 / column(2) / column(1)) \
+                  :(row == 1 ? t1l / column(4) : t1l / column(4) / column(1)) \
+                  :(row == 1 ? t1h / column(3) : t1h / column(3) / column(1)) \
+            with yerrorlines title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
             (row == 1 ? x : 1) title "ideal" dt 2 lc rgb "#888888" with lines }
     } }
     unset multiplot

@@ -1,5 +1,6 @@
 # step_time.gp: time per time step (median_ms / T) against the sequence
 # length T: flat lines mean the cost is linear in T, as it should be.
+# Error bars: the interval of the median, per step.
 load style
 nc = words(cells); np = words(passes)
 do for [fmt in "png pdf"] {
@@ -17,7 +18,7 @@ do for [fmt in "png pdf"] {
         if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [1:2] [1:2] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/t_%s_%s_%s.dat", data, word(cells, c), word(passes, p), cname(w)) \
-            using 1:2 title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
+            using 1:2:3:4 with yerrorlines title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1 }
     } }
     unset multiplot
 }

@@ -3,6 +3,8 @@
 # steps that are real. A variant that does no work on padding lies on the
 # line y = x; one that pads every sequence to T lies on y = 1. One point
 # per pair of rows that differ in their lengths alone; one panel per pass.
+# Error bars: the ratio's interval from the extreme combinations of both
+# medians' intervals.
 load style
 np = words(vlpasses)
 do for [fmt in "png pdf"] {
@@ -23,7 +25,7 @@ do for [fmt in "png pdf"] {
         if (words(cl) == 0) { set label 1 "no data" at graph 0.5, 0.5 center; plot [0:1] [0:1] 1/0 notitle; unset label 1 } else {
         plot for [w in cl] \
             sprintf("%s/vl_%s_%s.dat", data, pass, cname(w)) \
-            using 1:2 title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
+            using 1:2:3:4 with yerrorbars title cname(w) lc rgb vcolor(cidx(w)) pt (cidx(w) % 7) + 1, \
             x title "Σlen/(N·T): no work on padding" dt 2 lc rgb "#888888" with lines, \
             1 title "padded to T" dt 3 lc rgb "#bbbbbb" with lines }
     }
