@@ -30,11 +30,11 @@
 #include "../variants/variant.h"
 
 static const rb_shape shapes[] = {
-    {RB_LSTM, 5, 7, 19, 37},
-    {RB_GRU, 4, 5, 33, 70},
-    {RB_GRU_LBR, 3, 9, 8, 17},
-    {RB_RNN_TANH, 6, 3, 65, 129},
-    {RB_RNN_RELU, 2, 1, 3, 5},
+    {.cell = RB_LSTM, .T = 5, .N = 7, .I = 19, .H = 37},
+    {.cell = RB_GRU, .T = 4, .N = 5, .I = 33, .H = 70},
+    {.cell = RB_GRU_LBR, .T = 3, .N = 9, .I = 8, .H = 17},
+    {.cell = RB_RNN_TANH, .T = 6, .N = 3, .I = 65, .H = 129},
+    {.cell = RB_RNN_RELU, .T = 2, .N = 1, .I = 3, .H = 5},
 };
 
 /* Runs training forward + backward on grid B x S (0 x 0: not forced);
