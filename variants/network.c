@@ -98,6 +98,18 @@ static int is_passthrough(const rb_problem *p)
     return !rb_shape_is_net(&p->s) && !rb_shape_has_varlen(&p->s);
 }
 
+/* Bytes of layer l's own workspace, rounded up to 64. Sized for full
+ * length, an upper bound of any pack (a layer's workspace depends on the
+ * pack only through its size), and for the network's team: the one size
+ * both rb_net_workspace_bytes and the plan's offsets use. */
+static size_t layer_ws_bytes(const rb_variant_ops *layer, const rb_problem *p, int l)
+{
+    rb_problem q = *p;
+    q.s = rb_layer_shape(&p->s, l);
+    q.pack = NULL;
+    return (layer->workspace_bytes(&q) + 63) & ~(size_t)63;
+}
+
 size_t rb_net_workspace_bytes(const rb_variant_ops *layer, const rb_problem *p)
 {
     if (is_passthrough(p)) {
@@ -107,13 +119,7 @@ size_t rb_net_workspace_bytes(const rb_variant_ops *layer, const rb_problem *p)
     }
     const int L = rb_shape_layers(&p->s), D = rb_shape_dirs(&p->s);
     size_t b = 0;
-    /* the layers' workspaces do not depend on the pack beyond its size:
-     * ask for the full-length one, an upper bound */
-    for (int l = 0; l < L; l++) {
-        rb_problem q = *p;
-        q.s = rb_layer_shape(&p->s, l);
-        b += (size_t)D * ((layer->workspace_bytes(&q) + 63) & ~(size_t)63);
-    }
+    for (int l = 0; l < L; l++) b += (size_t)D * layer_ws_bytes(layer, p, l);
     return b + sizeof(float) * ws_floats_after_layers(&p->s, (size_t)rb_tokens(&p->s));
 }
 
@@ -305,10 +311,8 @@ void *rb_net_plan_create(const rb_variant_ops *self, const rb_variant_ops *layer
         for (int d = 0; d < np->D; d++) {
             rb_problem q = layer_problem(np, l);
             q.threads = np->dir_threads[d];
-            rb_problem full = q;
-            full.pack = NULL;
             np->ws_off[l * np->D + d] = wsb;
-            wsb += (layer->workspace_bytes(&full) + 63) & ~(size_t)63;
+            wsb += layer_ws_bytes(layer, p, l);
             np->plans[l * np->D + d] = layer->plan_create(&q, err, n);
             if (!np->plans[l * np->D + d]) {
                 rb_net_plan_destroy(np);
