@@ -8,6 +8,7 @@
 #ifndef RB_TEST_CLI_RUN_H
 #define RB_TEST_CLI_RUN_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,19 @@ __attribute__((unused)) static void rb_cli_expect_error(const char *args, const 
     assert_non_null(nl);
     assert_true(nl[1] == '\0'); /* exactly one line */
     assert_non_null(strstr(err, word));
+}
+
+/* Runs a shell command built like printf; fails the test, naming the
+ * command, unless it exits 0. */
+static void rb_cli_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void rb_cli_sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0) fail_msg("failed: %s", cmd);
 }
 
 #endif

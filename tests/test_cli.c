@@ -604,16 +604,6 @@ static int same_bytes(const char *a, const char *b)
     return same;
 }
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_int_equal(system(cmd), 0);
-}
 
 static void write_lengths(const char *dir, const int64_t *v, size_t n)
 {
@@ -700,7 +690,7 @@ static void test_net_save_load_round_trip(void **state)
 
     /* the comparison can fail: a perturbed weight block changes y and a
      * gradient, a perturbed length changes y */
-    sh("rm -rf %s/bent && cp -r %s/net %s/bent", tmpdir, tmpdir, tmpdir);
+    rb_cli_sh("rm -rf %s/bent && cp -r %s/net %s/bent", tmpdir, tmpdir, tmpdir);
     path_in(a, sizeof a, "bent", "weight_hh_l1_reverse.npy");
     float *w;
     assert_int_equal(rb_npy_read(a, &w, &nd, d, err, sizeof err), 0);
@@ -714,7 +704,7 @@ static void test_net_save_load_round_trip(void **state)
     path_in(a, sizeof a, "net", "dweight_ih_l1_reverse.npy");
     path_in(b, sizeof b, "bent_out", "dweight_ih_l1_reverse.npy");
     assert_false(same_bytes(a, b));
-    sh("rm -rf %s/bent && cp -r %s/net %s/bent", tmpdir, tmpdir, tmpdir);
+    rb_cli_sh("rm -rf %s/bent && cp -r %s/net %s/bent", tmpdir, tmpdir, tmpdir);
     const int64_t l2[3] = {5, 2, 3};
     write_lengths("bent", l2, 3);
     load_save(net, "bent", "bent_out", out, sizeof out);
@@ -759,23 +749,23 @@ static void test_net_bad_files(void **state)
     /* files of another layer count or mode (h0 agreeing) */
     EXPECT("--dir bi_sum", "deep", "bias_hh_l1.npy is layer 1 of a deeper network; this one has layers 0 to 0");
     EXPECT("--layers 2", "bis", "bias_hh_l0_reverse.npy is the reverse direction of a bidirectional network; l2r has one");
-    sh("rm -rf %s/deeper && cp -r %s/deep %s/deeper && cp %s/deep/weight_ih_l1.npy %s/deeper/weight_ih_l2.npy", tmpdir,
+    rb_cli_sh("rm -rf %s/deeper && cp -r %s/deep %s/deeper && cp %s/deep/weight_ih_l1.npy %s/deeper/weight_ih_l2.npy", tmpdir,
        tmpdir, tmpdir, tmpdir, tmpdir);
     EXPECT("--layers 2", "deeper", "weight_ih_l2.npy is layer 2 of a deeper network; this one has layers 0 to 1");
     /* bi_concat and bi_sum differ in layer 1's input */
     EXPECT("--layers 2 --dir bi_sum", "bic", "weight_ih_l1.npy: shape (12, 6) does not match the expected (12, 3)");
     /* a missing _reverse block */
-    sh("rm -rf %s/norev && cp -r %s/bic %s/norev && rm %s/norev/bias_hh_l1_reverse.npy", tmpdir, tmpdir, tmpdir,
+    rb_cli_sh("rm -rf %s/norev && cp -r %s/bic %s/norev && rm %s/norev/bias_hh_l1_reverse.npy", tmpdir, tmpdir, tmpdir,
        tmpdir);
     EXPECT("--layers 2 --dir bi_concat", "norev", "missing");
     EXPECT("--layers 2 --dir bi_concat", "norev", "bias_hh_l1_reverse.npy (needed for lstm --layers 2 --dir bi_concat)");
     /* a plain single-layer name among a network's files */
-    sh("rm -rf %s/mixed && cp -r %s/deep %s/mixed && cp %s/deep/bias_ih_l0.npy %s/mixed/bias_ih.npy", tmpdir, tmpdir,
+    rb_cli_sh("rm -rf %s/mixed && cp -r %s/deep %s/mixed && cp %s/deep/bias_ih_l0.npy %s/mixed/bias_ih.npy", tmpdir, tmpdir,
        tmpdir, tmpdir, tmpdir);
     EXPECT("--layers 2", "mixed", "bias_ih.npy is a single-layer l2r name");
 
     /* lengths.npy: values, count, dtype, rank; and not twice */
-    sh("rm -rf %s/len && cp -r %s/bic %s/len", tmpdir, tmpdir, tmpdir);
+    rb_cli_sh("rm -rf %s/len && cp -r %s/bic %s/len", tmpdir, tmpdir, tmpdir);
     const int64_t zero[3] = {5, 0, 3}, big[3] = {5, 6, 3}, two[2] = {5, 3};
     write_lengths("len", zero, 3);
     EXPECT("--layers 2 --dir bi_concat", "len", "lengths.npy: length 0 of sequence 1 is out of range [1, 5]");
@@ -824,7 +814,7 @@ static void test_single_layer_reads_l0_names(void **state)
     char args[1024], out[4096], a[600], b[600], err[256];
     snprintf(args, sizeof args, "run --cell lstm --T 5 --N 3 --I 4 --H 3 --pass train --reps 1 --save %s/one", tmpdir);
     run_ok(args, out, sizeof out);
-    sh("rm -rf %s/pt && cp -r %s/one %s/pt && cd %s/pt && for t in weight_ih weight_hh bias_ih bias_hh; do "
+    rb_cli_sh("rm -rf %s/pt && cp -r %s/one %s/pt && cd %s/pt && for t in weight_ih weight_hh bias_ih bias_hh; do "
        "mv $t.npy ${t}_l0.npy; done",
        tmpdir, tmpdir, tmpdir, tmpdir);
     path_in(a, sizeof a, "pt", "h0.npy");
@@ -842,10 +832,10 @@ static void test_single_layer_reads_l0_names(void **state)
         path_in(b, sizeof b, "pt_out", same[k]);
         if (!same_bytes(a, b)) fail_msg("%s differs after loading the _l0 names", same[k]);
     }
-    sh("cp %s/one/bias_hh.npy %s/pt/bias_hh.npy", tmpdir, tmpdir);
+    rb_cli_sh("cp %s/one/bias_hh.npy %s/pt/bias_hh.npy", tmpdir, tmpdir);
     snprintf(args, sizeof args, "run --cell lstm --reps 1 --load %s/pt", tmpdir);
     rb_cli_expect_error(args, "keep one");
-    sh("rm %s/pt/bias_hh.npy && cp %s/pt/weight_hh_l0.npy %s/pt/weight_hh_l0_reverse.npy", tmpdir, tmpdir, tmpdir);
+    rb_cli_sh("rm %s/pt/bias_hh.npy && cp %s/pt/weight_hh_l0.npy %s/pt/weight_hh_l0_reverse.npy", tmpdir, tmpdir, tmpdir);
     rb_cli_expect_error(args, "weight_hh_l0_reverse.npy is the reverse direction");
 }
 

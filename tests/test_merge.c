@@ -57,15 +57,6 @@ static int csv_keys(const char *dir, rb_strset *keys)
     return rows;
 }
 
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0) fail_msg("failed: %s", cmd);
-}
 
 static int run(const char *fmt, ...)
 {
@@ -150,10 +141,10 @@ static void test_union(void **state)
     free(meta);
     /* a valid JSON document, if python3 is there to say so */
     if (system("command -v python3 >/dev/null") == 0)
-        sh("python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m[\"machines\"]) == 2' %s",
+        rb_cli_sh("python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert len(m[\"machines\"]) == 2' %s",
            path);
     /* OUT may be an empty directory */
-    sh("mkdir %s/empty", tmpdir);
+    rb_cli_sh("mkdir %s/empty", tmpdir);
     assert_int_equal(run("merge %s/empty %s %s", tmpdir, a, b), 0);
 }
 
@@ -163,19 +154,19 @@ static void test_refused(void **state)
     char args[1400];
     const char *t = tmpdir;
     /* a point twice: the same shard again (a copy), or a directory twice */
-    sh("cp -r %s/a %s/a-copy", t, t);
+    rb_cli_sh("cp -r %s/a %s/a-copy", t, t);
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/b %s/a-copy", t, t, t, t);
     rb_cli_expect_error(args, "point naive,");
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/a", t, t, t);
     rb_cli_expect_error(args, "given twice");
     /* other columns */
-    sh("cp -r %s/b %s/b-cols && sed -i '1s/$/,extra/' %s/b-cols/results.csv", t, t, t);
+    rb_cli_sh("cp -r %s/b %s/b-cols && sed -i '1s/$/,extra/' %s/b-cols/results.csv", t, t, t);
     snprintf(args, sizeof args, "merge %s/o1 %s/a %s/b-cols", t, t, t);
     rb_cli_expect_error(args, "different columns");
     /* OUT not empty, or a file */
     snprintf(args, sizeof args, "merge %s/a %s/b", t, t);
     rb_cli_expect_error(args, "not empty");
-    sh("touch %s/afile", t);
+    rb_cli_sh("touch %s/afile", t);
     snprintf(args, sizeof args, "merge %s/afile %s/b", t, t);
     rb_cli_expect_error(args, "not a directory");
     /* not a sweep directory */
@@ -201,7 +192,7 @@ static void test_old_columns_merge(void **state)
     const char *t = tmpdir;
     /* b as an older rnnbench wrote it: its header, rows without the last
      * 13 fields (the measurement and network ones, no commas in them) */
-    sh("cp -r %s/b %s/b-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
+    rb_cli_sh("cp -r %s/b %s/b-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
        "%s/b-old/results.csv", t, t, t);
     snprintf(path, sizeof path, "%s/b-old/results.csv", t);
     char *old = rb_cli_slurp(path);
@@ -233,7 +224,7 @@ static void test_old_columns_merge(void **state)
     assert_true(measured > 0 && unmeasured > 0);
     free(merged);
     /* two old ones keep their columns */
-    sh("cp -r %s/a %s/a-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
+    rb_cli_sh("cp -r %s/a %s/a-old && sed -E -i '1s/,ci_lo_ms,.*$//; 2,$s/(,[^,]*){13}$//' "
        "%s/a-old/results.csv", t, t, t);
     snprintf(out, sizeof out, "%s/o-old2", t);
     snprintf(args, sizeof args, "merge %s %s/a-old %s/b-old", out, t, t);
@@ -249,7 +240,7 @@ static void test_cut_line_dropped(void **state)
     (void)state;
     char err[8192], args[1400], out[400];
     const char *t = tmpdir;
-    sh("cp -r %s/b %s/b-cut && printf 'vm,2026,naive,scalar,serial,lstm,in' >> %s/b-cut/results.csv", t, t, t);
+    rb_cli_sh("cp -r %s/b %s/b-cut && printf 'vm,2026,naive,scalar,serial,lstm,in' >> %s/b-cut/results.csv", t, t, t);
     snprintf(out, sizeof out, "%s/o-cut", t);
     snprintf(args, sizeof args, "merge %s %s/a %s/b-cut", out, t, t);
     assert_int_equal(rb_cli_run(args, NULL, err, sizeof err), 0);
@@ -287,21 +278,21 @@ static void test_slurm_scripts(void **state)
 
     /* as the array's tasks; task 2 twice: the second run resumes */
     for (int k = 1; k <= 3; k++)
-        sh("SLURM_ARRAY_TASK_ID=%d bash %s/job.sbatch >%s/task%d.log 2>&1", k, dir, dir, k);
-    sh("SLURM_ARRAY_TASK_ID=2 bash %s/job.sbatch >%s/task2b.log 2>&1", dir, dir);
-    sh("grep -q 'resuming' %s/task2b.log", dir);
-    sh("bash %s/merge.sbatch >%s/merge.log 2>&1 || { cat %s/merge.log; false; }", dir, dir,
+        rb_cli_sh("SLURM_ARRAY_TASK_ID=%d bash %s/job.sbatch >%s/task%d.log 2>&1", k, dir, dir, k);
+    rb_cli_sh("SLURM_ARRAY_TASK_ID=2 bash %s/job.sbatch >%s/task2b.log 2>&1", dir, dir);
+    rb_cli_sh("grep -q 'resuming' %s/task2b.log", dir);
+    rb_cli_sh("bash %s/merge.sbatch >%s/merge.log 2>&1 || { cat %s/merge.log; false; }", dir, dir,
        dir);
     snprintf(path, sizeof path, "%s/merged", dir);
     rb_strset *k = rb_strset_new();
     assert_int_equal(csv_keys(path, k), GRID_POINTS);
     rb_strset_free(k);
     /* a shard short of points is reported, and the merge job fails */
-    sh("sed -i '$d' %s/shard-1/results.csv", dir);
+    rb_cli_sh("sed -i '$d' %s/shard-1/results.csv", dir);
     char cmd[1000];
     snprintf(cmd, sizeof cmd, "bash %s/merge.sbatch >%s/merge2.log 2>&1", dir, dir);
     assert_int_not_equal(system(cmd), 0);
-    sh("grep -q 'shard 1 has' %s/merge2.log", dir);
+    rb_cli_sh("grep -q 'shard 1 has' %s/merge2.log", dir);
 
     /* bad input */
     char args[1400];
