@@ -322,6 +322,17 @@ static void test_ceilings_sane(void **state)
  * read bandwidth, DRAM always; the barrier is timed for a team, 0 alone;
  * both are in the JSON (null when not measured) and the text. No speed
  * is asserted, only that something positive and finite was measured. */
+/* The text report of si, in buf. */
+static void text_report(const rb_sysinfo *si, char *buf, size_t n)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    rb_sysinfo_print_text(si, f);
+    rewind(f);
+    buf[fread(buf, 1, n - 1, f)] = '\0';
+    fclose(f);
+}
+
 static void test_levels_and_barrier(void **state)
 {
     (void)state;
@@ -349,12 +360,7 @@ static void test_levels_and_barrier(void **state)
     assert_true(json_valid(buf));
     assert_true(strncmp(json_after_key(buf, "barrier_us"), "null", 4) == 0);
 
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    rb_sysinfo_print_text(&measured, f);
-    rewind(f);
-    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
-    fclose(f);
+    text_report(&measured, buf, sizeof buf);
     assert_non_null(strstr(buf, "Read bw:"));
     assert_non_null(strstr(buf, "Barrier:"));
 }
@@ -463,12 +469,7 @@ static void test_text_report(void **state)
 {
     (void)state;
     static char buf[16384];
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    rb_sysinfo_print_text(&measured, f);
-    rewind(f);
-    buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
-    fclose(f);
+    text_report(&measured, buf, sizeof buf);
     assert_non_null(strstr(buf, "CPU:"));
     assert_non_null(strstr(buf, "Peak:"));
     assert_non_null(strstr(buf, "Binding:"));
