@@ -22,7 +22,9 @@
  * caches, the sysfs reader on a made-up tree, the environment override,
  * K = 0, concurrent calls from OpenMP threads on disjoint column
  * and row ranges, the ISA lookup, and a test that the checker itself fails
- * on one perturbed element, a NaN and a touched canary.
+ * on one perturbed element, a NaN and a touched canary. Column groups
+ * (rb_gemm_op.groups) are compared bit for bit with the plain product of
+ * each group, on every engine including the scalar one.
  *
  * An engine the build lacks or the CPU cannot run is skipped (reported as
  * skipped, not passed). cmocka is x86-only here; the NEON engine was run
@@ -392,6 +394,118 @@ static void test_reverse_same_bits(void **state)
     free(A), free(B), free(Bp), free(C1), free(C2);
 }
 
+/* One grouped case: G groups of w columns (K x w each, packed back to back,
+ * as the fast variants pack a thread's gates), C with G blocks of gw >= w
+ * columns (gw - w canary columns between groups) in rows of ldc floats.
+ * Runs the grouped product into Cg and the G plain products into Cr
+ * (swap: the plain ones with groups 0 and 1 exchanged, a wrong reference
+ * for the checker's test) and returns the first float index where the two
+ * buffers differ bit for bit, or -1. */
+typedef struct {
+    int G, w, K, M, j0, j1, gw, ldc;
+    unsigned flags; /* RB_GEMM_ACCUMULATE | RB_TRANS_A | RB_GEMM_REVERSE */
+    const rb_gemm_blocking *blocking;
+} group_case;
+
+static long grouped_vs_plain(const rb_gemm *g, group_case c, int swap, int perturb, uint32_t seed)
+{
+    const int a_trans = (c.flags & RB_TRANS_A) != 0, lda = (a_trans ? c.M : c.K) + 1;
+    const size_t na = (size_t)(a_trans ? c.K : c.M) * lda, nb = (size_t)c.G * c.w * c.K;
+    const size_t nc = (size_t)c.M * c.ldc, pf = g->packed_floats(c.K, c.w);
+    float *A = xmalloc(na), *B = xmalloc(nb), *Bp = xmalloc((size_t)c.G * pf);
+    float *Cg = xmalloc(nc), *Cr = xmalloc(nc);
+    uint32_t s = seed;
+    for (size_t i = 0; i < na; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < nb; i++) B[i] = rng_float(&s);
+    /* Group q: rows q*w .. of B stored [G*w][K] (a gate's rows of U). */
+    for (int q = 0; q < c.G; q++)
+        g->pack_b(Bp + (size_t)q * pf, c.K, c.w, B + (size_t)q * c.w * c.K, c.K, RB_TRANS_B);
+    for (size_t i = 0; i < nc; i++) Cg[i] = canary();
+    for (int m = 0; m < c.M; m++)
+        for (int q = 0; q < c.G; q++)
+            for (int j = c.j0; j < c.j1; j++)
+                Cg[(size_t)m * c.ldc + (size_t)q * c.gw + j] = c.flags & RB_GEMM_ACCUMULATE ? rng_float(&s) : NAN;
+    memcpy(Cr, Cg, nc * sizeof(float));
+
+    const rb_gemm_op base = {.ldc = c.ldc, .M = c.M, .j0 = c.j0, .j1 = c.j1, .A = A, .lda = lda, .K = c.K,
+                             .Ncols = c.w, .flags = c.flags, .blocking = c.blocking};
+    rb_gemm_op grouped = base;
+    grouped.C = Cg;
+    grouped.Bp = Bp;
+    grouped.groups = c.G;
+    grouped.group_ldc = c.gw;
+    g->run(&grouped);
+    for (int q = 0; q < c.G; q++) {
+        const int qb = swap && c.G > 1 && q < 2 ? 1 - q : q;
+        rb_gemm_op plain = base;
+        plain.C = Cr + (size_t)q * c.gw;
+        plain.Bp = Bp + (size_t)qb * pf;
+        g->run(&plain);
+    }
+    if (perturb) { /* one bit of one result float */
+        uint32_t u;
+        const size_t i = (size_t)(c.M - 1) * c.ldc + (size_t)(c.G - 1) * c.gw + (size_t)c.j1 - 1;
+        memcpy(&u, Cg + i, sizeof u);
+        u ^= 1u;
+        memcpy(Cg + i, &u, sizeof u);
+    }
+    long diff = -1;
+    for (size_t i = 0; i < nc && diff < 0; i++)
+        if (memcmp(Cg + i, Cr + i, sizeof(float)) != 0) diff = (long)i;
+    free(A), free(B), free(Bp), free(Cg), free(Cr);
+    return diff;
+}
+
+/* Column groups (gemm.h) give exactly the bits of the plain products of
+ * each group, canaries between the groups untouched: G = 1..4, w around
+ * NR (tails, several panels), K in one and in several K slices, M with row
+ * tails, all 8 combinations of accumulate, a_trans and reverse, column
+ * ranges [0, w) and [NR, w), blockings whose column blocks and A blocks
+ * cut through groups, and the machine's. The checker fails on a one-bit
+ * perturbation and on a reference with two groups' weights exchanged. */
+static void test_groups_same_bits(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int nr = g->nr;
+    const int ws[] = {1, nr - 1 > 0 ? nr - 1 : 1, nr, 2 * nr + 3, 37};
+    const int Ks[] = {1, 40, 300};
+    const int Ms[] = {1, 2, g->mr + 1, 13};
+    const rb_gemm_blocking odd = {.kc = 17, .mc = 2 * g->mr, .nc = 3 * nr};
+    const rb_gemm_blocking *blockings[] = {NULL, &odd};
+    int cases = 0, failed = 0;
+    uint32_t seed = 2024;
+    for (int G = 1; G <= 4; G++)
+        for (size_t iw = 0; iw < sizeof ws / sizeof ws[0]; iw++)
+            for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
+                for (size_t im = 0; im < sizeof Ms / sizeof Ms[0]; im++)
+                    for (int f = 0; f < 8; f++) {
+                        const int w = ws[iw];
+                        group_case c = {.G = G, .w = w, .K = Ks[ik], .M = Ms[im], .j1 = w,
+                                        .gw = w + 3, .ldc = G * (w + 3) + 5,
+                                        .flags = (f & 1 ? RB_GEMM_ACCUMULATE : 0u) | (f & 2 ? RB_TRANS_A : 0u) |
+                                                 (f & 4 ? RB_GEMM_REVERSE : 0u),
+                                        .blocking = blockings[(G + iw + ik + im + f) % 2]};
+                        if (w > nr && (G + im + f) % 2) c.j0 = nr;
+                        cases++;
+                        const long d = grouped_vs_plain(g, c, 0, 0, seed++);
+                        if (d >= 0 && failed++ < 10)
+                            print_error("%s: G=%d w=%d K=%d M=%d j=[%d,%d) flags %u blocking %s: "
+                                        "grouped differs from plain at float %ld\n",
+                                        g->name, G, w, c.K, c.M, c.j0, c.j1, c.flags,
+                                        c.blocking ? "odd" : "machine", d);
+                    }
+    print_message("%s: %d grouped cases, %d differ\n", g->name, cases, failed);
+    assert_int_equal(failed, 0);
+
+    /* The comparison has teeth. */
+    const group_case c = {.G = 3, .w = 2 * nr + 3, .K = 40, .M = 5, .j1 = 2 * nr + 3, .gw = 2 * nr + 6,
+                          .ldc = 3 * (2 * nr + 6) + 1, .flags = RB_GEMM_ACCUMULATE};
+    assert_true(grouped_vs_plain(g, c, 0, 0, 7) < 0);
+    assert_true(grouped_vs_plain(g, c, 0, 1, 7) >= 0);
+    assert_true(grouped_vs_plain(g, c, 1, 0, 7) >= 0);
+}
+
 /* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
 static void test_k_zero(void **state)
 {
@@ -670,6 +784,7 @@ static void test_lookup(void **state)
 #endif
 }
 
+static engine_ref e_scalar = {"scalar", RB_ISA_SCALAR};
 static engine_ref e_avx2 = {"avx2", RB_ISA_AVX2};
 static engine_ref e_avx512 = {"avx512", RB_ISA_AVX512};
 static engine_ref e_neon = {"neon", RB_ISA_NEON};
@@ -692,6 +807,12 @@ int main(void)
         ENGINE_TESTS(avx2),
         ENGINE_TESTS(avx512),
         ENGINE_TESTS(neon),
+        /* Column groups: the scalar engine too (the plain ones are its
+         * reference, so it has no other test here). */
+        ENGINE_TEST(test_groups_same_bits, scalar),
+        ENGINE_TEST(test_groups_same_bits, avx2),
+        ENGINE_TEST(test_groups_same_bits, avx512),
+        ENGINE_TEST(test_groups_same_bits, neon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

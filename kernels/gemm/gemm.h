@@ -12,6 +12,18 @@
  * pass their slice; j0 must be a multiple of `nr` (or 0), j1 is either a
  * multiple of nr or Ncols.
  *
+ * Column groups (rb_gemm_op.groups = G > 1): G products that share op(A),
+ * run as one sweep. Group g is exactly the plain product with
+ *   C  + g * group_ldc                     (its own columns of C)
+ *   Bp + g * packed_floats(K, Ncols)       (G packings back to back)
+ * and every other field the same (so columns [j0, j1) of each group).
+ * The engine packs each block of A once for all the groups instead of once
+ * per call, and the sweep runs on from one group's last panel to the next
+ * group's first (RB_GEMM_REVERSE reverses the whole sweep, groups too).
+ * A recurrent step (h_{t-1} times every gate's weights, G gates of the
+ * thread's units) is one grouped product. Each group's bits are those of
+ * its plain product: same tiles, same K slices, same summation order.
+ *
  * One rb_gemm per ISA (kernels/<isa>/gemm_<isa>.c, written once over the
  * kernels/simd/vec_*.h vocabulary) plus the scalar one; rb_gemm_for_isa()
  * picks. The layout of the packed buffer is private to each ISA's engine.
@@ -62,6 +74,8 @@ typedef struct {
                       /*   | RB_TRANS_A, | RB_GEMM_REVERSE                */
     const rb_gemm_blocking *blocking; /* NULL (the usual): this machine's,
                                          rb_gemm_blocking_for(mr, nr)   */
+    int groups;       /* column groups (see above); 0 or 1: a plain product */
+    int group_ldc;    /* floats from one group's C to the next's            */
 } rb_gemm_op;
 
 typedef struct rb_gemm {

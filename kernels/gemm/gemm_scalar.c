@@ -17,11 +17,11 @@ static void scalar_pack_b(float *Bp, int K, int Ncols, const float *B, int ldb, 
             Bp[(size_t)k * Ncols + j] = b_trans ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
 }
 
-static void scalar_run(const rb_gemm_op *op)
+/* One group (gemm.h) at C, Bp. */
+static void scalar_run_one(const rb_gemm_op *op, float *C, const float *Bp)
 {
     const int M = op->M, j0 = op->j0, j1 = op->j1, K = op->K, lda = op->lda, Ncols = op->Ncols, ldc = op->ldc;
-    const float *A = op->A, *Bp = op->Bp;
-    float *C = op->C;
+    const float *A = op->A;
     const int a_trans = (op->flags & RB_TRANS_A) != 0, accumulate = (op->flags & RB_GEMM_ACCUMULATE) != 0;
     for (int m = 0; m < M; m++) {
         float *c = C + (size_t)m * ldc;
@@ -32,6 +32,14 @@ static void scalar_run(const rb_gemm_op *op)
             for (int j = j0; j < j1; j++) c[j] += a * b[j];
         }
     }
+}
+
+static void scalar_run(const rb_gemm_op *op)
+{
+    const int G = op->groups > 1 ? op->groups : 1;
+    for (int g = 0; g < G; g++)
+        scalar_run_one(op, op->C + (size_t)g * op->group_ldc,
+                       op->Bp + (size_t)g * scalar_packed_floats(op->K, op->Ncols));
 }
 
 const rb_gemm rb_gemm_scalar = {
