@@ -14,6 +14,9 @@
  *   taskset -c 1 build/bench_gemm isa --zigzag [rounds]
  *   (small-batch step products reading B in one order or alternating,
  *   variants/fast/zigzag.inc; docs/small-batch.md)
+ *   taskset -c 1 build/bench_gemm isa --groups [rounds]
+ *   (a recurrent step as one product per gate or as one grouped product,
+ *   gemm.h's column groups; docs/small-batch.md)
  *
  * Three figures per shape, because the 2-core VM this was tuned on is
  * shared: other tenants take the core away (wall time lies) and the clock
@@ -343,12 +346,92 @@ static void zigzag(const rb_gemm *g, int rounds)
     }
 }
 
+/* ------------------------------------------ --groups: one step's gates */
+
+/* Microseconds per step of `steps` steps, each h*U_g^T for the G gates of
+ * w columns as G plain products (grouped = 0, as the forward did before)
+ * or one grouped product, zigzag order as the fast variants run it: best
+ * of 3 batches. */
+static double gate_steps_us(const rb_gemm *g, rb_gemm_op op, int G, int steps, int grouped)
+{
+    const size_t pf = g->packed_floats(op.K, op.Ncols);
+    double best = 1e30;
+    for (int b = 0; b < 3; b++) {
+        const double t0 = cpu_s();
+        for (int t = 0; t < steps; t++) {
+            rb_gemm_op o = op;
+            o.flags |= t & 1 ? RB_GEMM_REVERSE : 0u;
+            if (grouped) {
+                o.groups = G;
+                g->run(&o);
+            } else
+                for (int q = 0; q < G; q++) {
+                    const int gate = t & 1 ? G - 1 - q : q;
+                    o.C = op.C + (size_t)gate * op.group_ldc;
+                    o.Bp = op.Bp + (size_t)gate * pf;
+                    g->run(&o);
+                }
+        }
+        const double us = (cpu_s() - t0) / steps * 1e6;
+        if (us < best) best = us;
+    }
+    return best;
+}
+
+/* The forward step's recurrent product of the cells rnnbench's small and
+ * large batch points run (M = N rows, K = H, G gates of w = H units, or
+ * w = H/2 for one of 2 threads), per gate against grouped, interleaved. */
+static void groups(const rb_gemm *g, int rounds)
+{
+    typedef struct {
+        const char *what;
+        int G, M, K, w, steps;
+    } gshape;
+    const gshape shapes[] = {
+        {"lstm H=256 N=1", 4, 1, 256, 256, 200},      {"gru_lbr H=256 N=1", 3, 1, 256, 256, 200},
+        {"lstm H=256 N=1 half", 4, 1, 256, 128, 200}, {"gru_lbr H=256 N=1 half", 3, 1, 256, 128, 200},
+        {"lstm H=1024 N=4", 4, 4, 1024, 1024, 20},    {"lstm H=1024 N=4 half", 4, 4, 1024, 512, 40},
+        {"lstm H=512 N=64", 4, 64, 512, 512, 10},     {"lstm H=512 N=64 half", 4, 64, 512, 256, 20},
+    };
+    printf("%d rounds, us per step median [min-max] (thread CPU time, best of 3 batches)\n", rounds);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const gshape *s = &shapes[i];
+        const int GH = s->G * s->K; /* C rows hold all G*H gate columns, as xproj does */
+        const size_t pf = g->packed_floats(s->K, s->w);
+        float *A = alloc_fill((size_t)s->M * s->K, 1), *B = alloc_fill((size_t)s->G * s->w * s->K, 2);
+        float *C = alloc_fill((size_t)s->M * GH, 3), *Bp = alloc_fill((size_t)s->G * pf + 1, 4);
+        for (int q = 0; q < s->G; q++)
+            g->pack_b(Bp + (size_t)q * pf, s->K, s->w, B + (size_t)q * s->w * s->K, s->K, RB_TRANS_B);
+        const rb_gemm_op op = {.C = C, .ldc = GH, .M = s->M, .j1 = s->w, .A = A, .lda = s->K, .K = s->K,
+                               .Bp = Bp, .Ncols = s->w, .flags = RB_GEMM_OVERWRITE, .group_ldc = s->K};
+        enum { MAXR = 64 };
+        double us[2][MAXR];
+        const int nr = rounds < MAXR ? rounds : MAXR;
+        for (int r = 0; r < nr; r++)
+            for (int q = 0; q < 2; q++) {
+                const int gr = (r & 1) ? 1 - q : q;
+                us[gr][r] = gate_steps_us(g, op, s->G, s->steps, gr);
+            }
+        printf("%-24s G=%d M=%-2d K=%-4d w=%-4d U %5zu KiB", s->what, s->G, s->M, s->K, s->w,
+               (size_t)s->G * s->w * s->K * sizeof(float) / 1024);
+        for (int gr = 0; gr < 2; gr++) {
+            qsort(us[gr], (size_t)nr, sizeof us[gr][0], cmp_double);
+            printf("  %s %8.2f [%8.2f-%8.2f]", gr ? "grouped" : "per-gate", us[gr][nr / 2], us[gr][0],
+                   us[gr][nr - 1]);
+        }
+        printf("  ratio %.2f\n", us[0][nr / 2] / us[1][nr / 2]);
+        fflush(stdout);
+        free(A), free(B), free(C), free(Bp);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *isa = argc > 1 ? argv[1] : "avx512";
     const int cmp = argc > 2 && strcmp(argv[2], "--compare") == 0;
     const int zz = argc > 2 && strcmp(argv[2], "--zigzag") == 0;
-    const double seconds = argc > 2 && !cmp && !zz ? atof(argv[2]) : 1.0;
+    const int grp = argc > 2 && strcmp(argv[2], "--groups") == 0;
+    const double seconds = argc > 2 && !cmp && !zz && !grp ? atof(argv[2]) : 1.0;
     const int only = argc > 3 ? atoi(argv[3]) : -1;
     const rb_gemm *g = rb_gemm_for_isa(isa);
     rb_isa id;
@@ -363,6 +446,11 @@ int main(int argc, char **argv)
     if (zz) {
         printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
         zigzag(g, argc > 3 ? atoi(argv[3]) : 9);
+        return 0;
+    }
+    if (grp) {
+        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
+        groups(g, argc > 3 ? atoi(argv[3]) : 9);
         return 0;
     }
     if (cmp) {
