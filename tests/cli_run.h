@@ -96,7 +96,7 @@ __attribute__((unused)) static void rb_cli_expect_error(const char *args, const 
 
 /* Runs a shell command built like printf; fails the test, naming the
  * command, unless it exits 0. */
-static void rb_cli_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void rb_cli_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
 static void rb_cli_sh(const char *fmt, ...)
 {
     char cmd[2048];
