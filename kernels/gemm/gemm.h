@@ -73,6 +73,12 @@ typedef struct rb_gemm {
      * element (k, j) at B[k*ldb + j]; RB_TRANS_B: B is [Ncols][K], element
      * (k, j) at B[j*ldb + k]. */
     void (*pack_b)(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags);
+    /* Rows [k0, k0 + K) of a Ktot-deep packed op(B) (Ktot x Ncols, at Bp
+     * as pack_b(Bp, Ktot, ...) lays it out) from B (K x Ncols, read as
+     * pack_b reads it); the other rows are left as they are. An operand
+     * whose rows live in two places (h0, then y) is packed as one, so its
+     * product is one pass over C. pack_b(Bp, K, ..) = pack_b_rows(Bp, K, 0, K, ..). */
+    void (*pack_b_rows)(float *Bp, int Ktot, int k0, int K, int Ncols, const float *B, int ldb, unsigned flags);
     void (*run)(const rb_gemm_op *op);
 } rb_gemm;
 
