@@ -370,7 +370,7 @@ static void hoisted_call(const rb_gemm *g, const hoisted *h)
 {
     for (int i = 0; i < h->npack; i++) {
         const hoisted_pack *k = &h->pack[i];
-        g->pack_b(k->Bp, k->K, k->Ncols, k->B, k->ldb, RB_NO_TRANS);
+        g->pack_b_rows(k->Bp, k->Ktot, k->k0, k->K, k->Ncols, k->B, k->ldb, RB_NO_TRANS);
     }
     for (int i = 0; i < h->nops; i++) g->run(&h->op[i]);
 }
@@ -392,8 +392,10 @@ static double hoisted_us(const rb_gemm *g, const hoisted *h, int calls)
  * chunk of R = T*N rows (backward: plan.inc's 4096-row chunk holds them
  * all): forward x·Wᵀ (one GEMM per gate into the [R][G*H] buffer), then
  * backward dx = dax·W, dweight_ih = daxᵀ·x (packing x first) and
- * dweight_hh = dahᵀ·[h0; y] (packing h0 and y, two GEMMs), as
- * variants/fast/cell_fwd.inc and cell_bwd.inc call them. Appends to hs. */
+ * dweight_hh = dahᵀ·[h0; y] (packing h0 and y into one operand, one GEMM),
+ * as variants/fast/cell_fwd.inc and cell_bwd.inc call them; and
+ * dweight_hh as it was before (h0 and y packed apart, a GEMM of K = N
+ * storing, then one of K = R - N adding). Appends to hs. */
 static int hoisted_cell(const rb_gemm *g, const char *cell, int G, int T, int N, int I, int H, hoisted *hs)
 {
     const int R = T * N, GH = G * H;
@@ -426,8 +428,16 @@ static int hoisted_cell(const rb_gemm *g, const char *cell, int G, int T, int N,
     h->op[0] = (rb_gemm_op){.C = dW, .ldc = I, .M = GH, .j1 = I, .A = dax, .lda = GH, .K = R, .Bp = px,
                             .Ncols = I, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
     h = &hs[n++];
-    *h = (hoisted){.npack = 2, .nops = 2, .flop = 2.0 * R * GH * H};
+    *h = (hoisted){.npack = 2, .nops = 1, .flop = 2.0 * R * GH * H};
     snprintf(h->what, sizeof h->what, "%s bwd dW_hh = dah^T*[h0;y]", cell);
+    h->pack[0] = (hoisted_pack){.Bp = py, .B = h0, .K = N, .Ktot = R, .Ncols = H, .ldb = H};
+    h->pack[1] = (hoisted_pack){.Bp = py, .B = y, .k0 = N, .K = R - N, .Ktot = R, .Ncols = H, .ldb = H};
+    h->op[0] = (rb_gemm_op){.C = dU, .ldc = H, .M = GH, .j1 = H, .A = dax, .lda = GH, .K = R, .Bp = py,
+                            .Ncols = H, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
+    py = alloc_fill(g->packed_floats(R, H), 24);
+    h = &hs[n++];
+    *h = (hoisted){.npack = 2, .nops = 2, .flop = 2.0 * R * GH * H};
+    snprintf(h->what, sizeof h->what, "%s   before: h0, y apart", cell);
     h->pack[0] = (hoisted_pack){.Bp = ph0, .B = h0, .K = N, .Ktot = N, .Ncols = H, .ldb = H};
     h->pack[1] = (hoisted_pack){.Bp = py, .B = y, .K = R - N, .Ktot = R - N, .Ncols = H, .ldb = H};
     h->op[0] = (rb_gemm_op){.C = dU, .ldc = H, .M = GH, .j1 = H, .A = dax, .lda = GH, .K = N, .Bp = ph0,
@@ -444,7 +454,7 @@ static int hoisted_cell(const rb_gemm *g, const char *cell, int G, int T, int N,
  * GFLOP/s as a fraction of the FMA probe's best. */
 static void hoisted_products(const rb_gemm *g, const char *isa, int rounds)
 {
-    enum { MAXH = 16, MAXR = 64 };
+    enum { MAXH = 20, MAXR = 64 };
     static hoisted hs[MAXH];
     int nh = 0;
     nh += hoisted_cell(g, "lstm T100 N1 H256", 4, 100, 1, 256, 256, hs + nh);
