@@ -21,7 +21,8 @@
  * result must not depend on them), the cache model's numbers for known
  * caches, the sysfs reader on a made-up tree, the environment override,
  * K = 0, concurrent calls from OpenMP threads on disjoint column
- * and row ranges, packing an operand in pieces of rows (pack_b_rows), the ISA lookup, and a test that the checker itself fails
+ * and row ranges, packing an operand in pieces of rows (pack_b_rows), one
+ * K slice for products of at most MR rows, the ISA lookup, and a test that the checker itself fails
  * on one perturbed element, a NaN and a touched canary.
  *
  * An engine the build lacks or the CPU cannot run is skipped (reported as
@@ -441,6 +442,38 @@ static void test_pack_rows_scalar(void **state)
     check_pack_rows(&rb_gemm_scalar);
 }
 
+/* With no op->blocking, a product of at most MR rows runs K in one slice
+ * (gemm_kernel.inc: its B panels are read once, so KC's L1 bound does not
+ * apply): bit-identical to the same product with an explicit blocking of
+ * kc = K, and to itself with RB_GEMM_REVERSE, at a K the machine's KC
+ * would cut into several slices; for each M of 1..MR. (Its agreement with
+ * the scalar engine is test_blocking's {3, 70, 777} shape.) */
+static void test_small_m_one_slice(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int K = 1500, N = 3 * g->nr + 5; /* 1500 <= 16384 / MR: within the scratch bound */
+    assert_true(rb_gemm_blocking_for(g->mr, g->nr).kc < K);
+    const rb_gemm_blocking one = {.kc = K, .mc = g->mr, .nc = N};
+    uint32_t s = 2024;
+    float *A = xmalloc((size_t)g->mr * K), *B = xmalloc((size_t)K * N), *Bp = xmalloc(g->packed_floats(K, N));
+    float *C[3];
+    for (int i = 0; i < 3; i++) C[i] = xmalloc((size_t)g->mr * N);
+    for (size_t i = 0; i < (size_t)g->mr * K; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
+    g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+    for (int M = 1; M <= g->mr; M++) {
+        for (int i = 0; i < 3; i++)
+            g->run(&(rb_gemm_op){.C = C[i], .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                                 .Ncols = N, .flags = i == 2 ? RB_GEMM_REVERSE : 0u,
+                                 .blocking = i == 1 ? &one : NULL});
+        assert_memory_equal(C[0], C[1], (size_t)M * N * sizeof(float));
+        assert_memory_equal(C[0], C[2], (size_t)M * N * sizeof(float));
+    }
+    free(A), free(B), free(Bp);
+    for (int i = 0; i < 3; i++) free(C[i]);
+}
+
 /* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
 static void test_k_zero(void **state)
 {
@@ -729,7 +762,7 @@ static engine_ref e_neon = {"neon", RB_ISA_NEON};
 #define ENGINE_TESTS(e)                                                                     \
     ENGINE_TEST(test_edges, e), ENGINE_TEST(test_blocking, e), ENGINE_TEST(test_k_zero, e), \
         ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e), ENGINE_TEST(test_reverse_same_bits, e), \
-        ENGINE_TEST(test_pack_rows, e)
+        ENGINE_TEST(test_pack_rows, e), ENGINE_TEST(test_small_m_one_slice, e)
 
 int main(void)
 {
