@@ -525,6 +525,7 @@ static void slices(const rb_gemm *g, int rounds)
         {"lstm bwd dG*U N=4 H=256", 4, 256, 1024, 0, 0, 0},   {"lstm bwd dG*U N=4 H=1024", 4, 1024, 4096, 0, 0, 0},
         {"lstm bwd dG*U N=6 H=256", 6, 256, 1024, 0, 0, 0},   {"lstm bwd dG*U N=8 H=256", 8, 256, 1024, 0, 0, 0},
         {"lstm bwd dG*U N=12 H=256", 12, 256, 1024, 0, 0, 0},
+        {"lstm fwd h*U_g^T N=4 H=1024", 4, 1024, 1024, 0, 0, 0}, {"lstm fwd h*U_g^T N=1 H=1024", 1, 1024, 1024, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         const shape *s = &shapes[i];
