@@ -14,6 +14,11 @@
  *   taskset -c 1 build/bench_gemm isa --zigzag [rounds]
  *   (small-batch step products reading B in one order or alternating,
  *   variants/fast/zigzag.inc; docs/small-batch.md)
+ *   taskset -c 1 build/bench_gemm isa --hoisted [rounds]
+ *   (the hoisted products of the small-batch cells, as the fast variants
+ *   call them, beside two large products; docs/small-batch.md)
+ *   taskset -c 1 build/bench_gemm isa --slices [rounds]
+ *   (the backward's per-step dh products, derived KC against one K slice)
  *   taskset -c 1 build/bench_gemm isa --groups [rounds]
  *   (a recurrent step as one product per gate or as one grouped product,
  *   gemm.h's column groups; docs/small-batch.md)
@@ -346,6 +351,214 @@ static void zigzag(const rb_gemm *g, int rounds)
     }
 }
 
+/* ------------------------------------- --hoisted: small-batch products */
+
+/* One product of a cell's chunk as the fast variants call it: the packings
+ * it does per call (the weight gradients' B operands), then its GEMMs. */
+typedef struct {
+    float *Bp;
+    const float *B;
+    int k0, K, Ktot, Ncols, ldb;
+} hoisted_pack;
+
+typedef struct {
+    char what[48];
+    int npack, nops;
+    hoisted_pack pack[2];
+    rb_gemm_op op[4];
+    double flop;
+} hoisted;
+
+static void hoisted_call(const rb_gemm *g, const hoisted *h)
+{
+    for (int i = 0; i < h->npack; i++) {
+        const hoisted_pack *k = &h->pack[i];
+        g->pack_b_rows(k->Bp, k->Ktot, k->k0, k->K, k->Ncols, k->B, k->ldb, RB_NO_TRANS);
+    }
+    for (int i = 0; i < h->nops; i++) g->run(&h->op[i]);
+}
+
+/* Microseconds per call: best of 3 batches of `calls`. */
+static double hoisted_us(const rb_gemm *g, const hoisted *h, int calls)
+{
+    double best = 1e30;
+    for (int b = 0; b < 3; b++) {
+        const double t0 = cpu_s();
+        for (int c = 0; c < calls; c++) hoisted_call(g, h);
+        const double us = (cpu_s() - t0) / calls * 1e6;
+        if (us < best) best = us;
+    }
+    return best;
+}
+
+/* The hoisted products of one layer (T steps, batch N, G gates) in one
+ * chunk of R = T*N rows (backward: plan.inc's 4096-row chunk holds them
+ * all): forward x·Wᵀ (one GEMM per gate into the [R][G*H] buffer), then
+ * backward dx = dax·W, dweight_ih = daxᵀ·x (packing x first) and
+ * dweight_hh = dahᵀ·[h0; y] (packing h0 and y into one operand, one GEMM),
+ * as variants/fast/cell_fwd.inc and cell_bwd.inc call them; and
+ * dweight_hh as it was before (h0 and y packed apart, a GEMM of K = N
+ * storing, then one of K = R - N adding). Appends to hs. */
+static int hoisted_cell(const rb_gemm *g, const char *cell, int G, int T, int N, int I, int H, hoisted *hs)
+{
+    const int R = T * N, GH = G * H;
+    float *x = alloc_fill((size_t)R * I, 11), *y = alloc_fill((size_t)R * H, 12), *h0 = alloc_fill((size_t)N * H, 13);
+    float *dax = alloc_fill((size_t)R * GH, 14), *W = alloc_fill((size_t)GH * I, 15);
+    float *xp = alloc_fill((size_t)R * GH, 16), *dx = alloc_fill((size_t)R * I, 17);
+    float *dW = alloc_fill((size_t)GH * I, 18), *dU = alloc_fill((size_t)GH * H, 19);
+    float *wb = alloc_fill(g->packed_floats(GH, I), 20), *px = alloc_fill(g->packed_floats(R, I), 21);
+    float *py = alloc_fill(g->packed_floats(R, H), 22), *ph0 = alloc_fill(g->packed_floats(N, H), 23);
+    g->pack_b(wb, GH, I, W, I, RB_NO_TRANS);
+    int n = 0;
+    hoisted *h = &hs[n++];
+    *h = (hoisted){.nops = G, .flop = 2.0 * R * GH * I};
+    snprintf(h->what, sizeof h->what, "%s fwd x*W^T (%d gates)", cell, G);
+    for (int q = 0; q < G; q++) {
+        float *wf = alloc_fill(g->packed_floats(I, H), 30 + (unsigned)q);
+        g->pack_b(wf, I, H, W + (size_t)q * H * I, I, RB_TRANS_B);
+        h->op[q] = (rb_gemm_op){.C = xp + (size_t)q * H, .ldc = GH, .M = R, .j1 = H, .A = x, .lda = I, .K = I,
+                                .Bp = wf, .Ncols = H, .flags = RB_GEMM_OVERWRITE};
+    }
+    h = &hs[n++];
+    *h = (hoisted){.nops = 1, .flop = 2.0 * R * GH * I};
+    snprintf(h->what, sizeof h->what, "%s bwd dx = dax*W", cell);
+    h->op[0] = (rb_gemm_op){.C = dx, .ldc = I, .M = R, .j1 = I, .A = dax, .lda = GH, .K = GH, .Bp = wb,
+                            .Ncols = I, .flags = RB_GEMM_OVERWRITE};
+    h = &hs[n++];
+    *h = (hoisted){.npack = 1, .nops = 1, .flop = 2.0 * R * GH * I};
+    snprintf(h->what, sizeof h->what, "%s bwd dW_ih = dax^T*x", cell);
+    h->pack[0] = (hoisted_pack){.Bp = px, .B = x, .K = R, .Ktot = R, .Ncols = I, .ldb = I};
+    h->op[0] = (rb_gemm_op){.C = dW, .ldc = I, .M = GH, .j1 = I, .A = dax, .lda = GH, .K = R, .Bp = px,
+                            .Ncols = I, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
+    h = &hs[n++];
+    *h = (hoisted){.npack = 2, .nops = 1, .flop = 2.0 * R * GH * H};
+    snprintf(h->what, sizeof h->what, "%s bwd dW_hh = dah^T*[h0;y]", cell);
+    h->pack[0] = (hoisted_pack){.Bp = py, .B = h0, .K = N, .Ktot = R, .Ncols = H, .ldb = H};
+    h->pack[1] = (hoisted_pack){.Bp = py, .B = y, .k0 = N, .K = R - N, .Ktot = R, .Ncols = H, .ldb = H};
+    h->op[0] = (rb_gemm_op){.C = dU, .ldc = H, .M = GH, .j1 = H, .A = dax, .lda = GH, .K = R, .Bp = py,
+                            .Ncols = H, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
+    py = alloc_fill(g->packed_floats(R, H), 24);
+    h = &hs[n++];
+    *h = (hoisted){.npack = 2, .nops = 2, .flop = 2.0 * R * GH * H};
+    snprintf(h->what, sizeof h->what, "%s   before: h0, y apart", cell);
+    h->pack[0] = (hoisted_pack){.Bp = ph0, .B = h0, .K = N, .Ktot = N, .Ncols = H, .ldb = H};
+    h->pack[1] = (hoisted_pack){.Bp = py, .B = y, .K = R - N, .Ktot = R - N, .Ncols = H, .ldb = H};
+    h->op[0] = (rb_gemm_op){.C = dU, .ldc = H, .M = GH, .j1 = H, .A = dax, .lda = GH, .K = N, .Bp = ph0,
+                            .Ncols = H, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
+    h->op[1] = (rb_gemm_op){.C = dU, .ldc = H, .M = GH, .j1 = H, .A = dax + (size_t)N * GH, .lda = GH,
+                            .K = R - N, .Bp = py, .Ncols = H, .flags = RB_GEMM_ACCUMULATE | RB_TRANS_A};
+    return n; /* buffers live until the process ends */
+}
+
+/* The small-batch cells' hoisted products (docs/small-batch.md) next to
+ * two large products (the engine's speed), interleaved: each round times
+ * every product once (best of 3 batches of ~10 ms), the order rotated
+ * between rounds. ms per product median [min-max], and the median's
+ * GFLOP/s as a fraction of the FMA probe's best. */
+static void hoisted_products(const rb_gemm *g, const char *isa, int rounds)
+{
+    enum { MAXH = 20, MAXR = 64 };
+    static hoisted hs[MAXH];
+    int nh = 0;
+    nh += hoisted_cell(g, "lstm T100 N1 H256", 4, 100, 1, 256, 256, hs + nh);
+    nh += hoisted_cell(g, "gru_lbr T100 N1 H256", 3, 100, 1, 256, 256, hs + nh);
+    nh += hoisted_cell(g, "lstm T25 N4 H1024", 4, 25, 4, 1024, 1024, hs + nh);
+    {
+        const int M = 3200, N = 2048, K = 512;
+        float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2), *C = alloc_fill((size_t)M * N, 3);
+        float *Bp = alloc_fill(g->packed_floats(K, N), 4);
+        g->pack_b(Bp, K, N, B, K, RB_TRANS_B);
+        hs[nh] = (hoisted){.nops = 1, .flop = 2.0 * M * N * K};
+        snprintf(hs[nh].what, sizeof hs[nh].what, "large x*W^T M3200 N2048 K512");
+        hs[nh++].op[0] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                                      .Ncols = N, .flags = RB_GEMM_OVERWRITE};
+    }
+    {
+        const int M = 2048, N = 512, K = 3200;
+        float *A = alloc_fill((size_t)M * K, 5), *B = alloc_fill((size_t)K * N, 6), *C = alloc_fill((size_t)M * N, 7);
+        float *Bp = alloc_fill(g->packed_floats(K, N), 8);
+        g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+        hs[nh] = (hoisted){.nops = 1, .flop = 2.0 * M * N * K};
+        snprintf(hs[nh].what, sizeof hs[nh].what, "large dW a_trans M2048 N512 K3200");
+        hs[nh++].op[0] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = M, .K = K, .Bp = Bp,
+                                      .Ncols = N, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
+    }
+    double peak_fpc, peak;
+    probe_peak(probe_for(isa), &peak_fpc, &peak);
+    int calls[MAXH];
+    for (int i = 0; i < nh; i++) {
+        calls[i] = 1;
+        for (;;) {
+            const double t0 = cpu_s();
+            for (int c = 0; c < calls[i]; c++) hoisted_call(g, &hs[i]);
+            if (cpu_s() - t0 > 0.01) break;
+            calls[i] *= 2;
+        }
+    }
+    const int nr = rounds < MAXR ? rounds : MAXR;
+    static double us[MAXH][MAXR];
+    for (int r = 0; r < nr; r++)
+        for (int q = 0; q < nh; q++) {
+            const int i = (q + r) % nh;
+            us[i][r] = hoisted_us(g, &hs[i], calls[i]);
+        }
+    printf("FMA probe %.1f GFLOP/s; %d rounds; ms per product median [min-max], GFLOP/s and %% of the probe "
+           "at the median\n", peak, nr);
+    for (int i = 0; i < nh; i++) {
+        qsort(us[i], (size_t)nr, sizeof us[i][0], cmp_double);
+        const double gf = hs[i].flop / us[i][nr / 2] * 1e-3;
+        printf("%-40s %7.3f [%7.3f-%7.3f] ms  %6.1f GFLOP/s  %5.1f%%\n", hs[i].what, us[i][nr / 2] * 1e-3,
+               us[i][0] * 1e-3, us[i][nr - 1] * 1e-3, gf, peak > 0 ? 100.0 * gf / peak : 0);
+    }
+}
+
+/* ------------------------------- --slices: K slices of the step products */
+
+/* The backward's per-step dh = dG·U of small batches (M = N rows, K = G*H,
+ * RB_GEMM_REVERSE on odd steps as the fast variants run it), 100 steps per
+ * batch, with the derived blocking against one K slice as deep as K
+ * (kc = K): with one micro-panel of A the B slice is used once, so keeping
+ * it in L1 buys nothing. Interleaved rounds, µs per step. */
+static void slices(const rb_gemm *g, int rounds)
+{
+    const rb_gemm_blocking derived = rb_gemm_blocking_for(g->mr, g->nr);
+    printf("derived KC %d; %d rounds of 100 zigzag steps, us per step median [min-max]\n", derived.kc, rounds);
+    const shape shapes[] = {
+        {"gru_lbr bwd dG*U N=1 H=256", 1, 256, 768, 0, 0, 0}, {"lstm bwd dG*U N=1 H=256", 1, 256, 1024, 0, 0, 0},
+        {"lstm bwd dG*U N=4 H=256", 4, 256, 1024, 0, 0, 0},   {"lstm bwd dG*U N=4 H=1024", 4, 1024, 4096, 0, 0, 0},
+        {"lstm bwd dG*U N=6 H=256", 6, 256, 1024, 0, 0, 0},   {"lstm bwd dG*U N=8 H=256", 8, 256, 1024, 0, 0, 0},
+        {"lstm bwd dG*U N=12 H=256", 12, 256, 1024, 0, 0, 0},
+        {"lstm fwd h*U_g^T N=4 H=1024", 4, 1024, 1024, 0, 0, 0}, {"lstm fwd h*U_g^T N=1 H=1024", 1, 1024, 1024, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const shape *s = &shapes[i];
+        const int M = s->M, N = s->Ncols, K = s->K;
+        float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2);
+        float *C = alloc_fill((size_t)M * N, 3), *Bp = alloc_fill(g->packed_floats(K, N) + 1, 4);
+        g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+        const rb_gemm_blocking deep = {.kc = K, .mc = derived.mc, .nc = derived.nc};
+        const rb_gemm_blocking *bks[2] = {&derived, &deep};
+        enum { MAXR = 64 };
+        double us[2][MAXR];
+        const int nr = rounds < MAXR ? rounds : MAXR;
+        for (int r = 0; r < nr; r++)
+            for (int q = 0; q < 2; q++) {
+                const int c = (r & 1) ? 1 - q : q;
+                const rb_gemm_op op = {.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                                       .Ncols = N, .flags = RB_GEMM_ACCUMULATE, .blocking = bks[c]};
+                us[c][r] = steps_us(g, op, 100, 1);
+            }
+        printf("%-28s M=%d K=%-4d N=%-4d", s->what, M, K, N);
+        for (int c = 0; c < 2; c++) {
+            qsort(us[c], (size_t)nr, sizeof us[c][0], cmp_double);
+            printf("  %s %7.2f [%7.2f-%7.2f]", c ? "kc=K" : "derived", us[c][nr / 2], us[c][0], us[c][nr - 1]);
+        }
+        printf("  ratio %.3f\n", us[0][nr / 2] / us[1][nr / 2]);
+        fflush(stdout);
+        free(A), free(B), free(C), free(Bp);
+    }
+}
+
 /* ------------------------------------------ --groups: one step's gates */
 
 /* Microseconds per step of `steps` steps, each h*U_g^T for the G gates of
@@ -430,8 +643,10 @@ int main(int argc, char **argv)
     const char *isa = argc > 1 ? argv[1] : "avx512";
     const int cmp = argc > 2 && strcmp(argv[2], "--compare") == 0;
     const int zz = argc > 2 && strcmp(argv[2], "--zigzag") == 0;
+    const int ho = argc > 2 && strcmp(argv[2], "--hoisted") == 0;
+    const int sl = argc > 2 && strcmp(argv[2], "--slices") == 0;
     const int grp = argc > 2 && strcmp(argv[2], "--groups") == 0;
-    const double seconds = argc > 2 && !cmp && !zz && !grp ? atof(argv[2]) : 1.0;
+    const double seconds = argc > 2 && !cmp && !zz && !ho && !sl && !grp ? atof(argv[2]) : 1.0;
     const int only = argc > 3 ? atoi(argv[3]) : -1;
     const rb_gemm *g = rb_gemm_for_isa(isa);
     rb_isa id;
@@ -442,6 +657,16 @@ int main(int argc, char **argv)
     if (!rb_cpu_has_hw(id)) {
         fprintf(stderr, "this CPU cannot run %s\n", isa);
         return 1;
+    }
+    if (sl) {
+        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
+        slices(g, argc > 3 ? atoi(argv[3]) : 9);
+        return 0;
+    }
+    if (ho) {
+        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
+        hoisted_products(g, isa, argc > 3 ? atoi(argv[3]) : 7);
+        return 0;
     }
     if (zz) {
         printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);

@@ -21,10 +21,12 @@
  * result must not depend on them), the cache model's numbers for known
  * caches, the sysfs reader on a made-up tree, the environment override,
  * K = 0, concurrent calls from OpenMP threads on disjoint column
- * and row ranges, the ISA lookup, and a test that the checker itself fails
- * on one perturbed element, a NaN and a touched canary. Column groups
- * (rb_gemm_op.groups) are compared bit for bit with the plain product of
- * each group, on every engine including the scalar one.
+ * and row ranges, packing an operand in pieces of rows (pack_b_rows), one
+ * K slice for products of at most MR rows, the ISA lookup, and a test that
+ * the checker itself fails on one perturbed element, a NaN and a touched
+ * canary. Column groups (rb_gemm_op.groups) are compared bit for bit with
+ * the plain product of each group, on every engine including the scalar
+ * one.
  *
  * An engine the build lacks or the CPU cannot run is skipped (reported as
  * skipped, not passed). cmocka is x86-only here; the NEON engine was run
@@ -506,6 +508,87 @@ static void test_groups_same_bits(void **state)
     assert_true(grouped_vs_plain(g, c, 1, 0, 7) >= 0);
 }
 
+/* pack_b_rows: an operand packed in pieces of rows (two, or three with an
+ * empty one) is bit for bit the operand packed whole, for both source
+ * layouts and column counts across the panel edges, and nothing is
+ * written outside packed_floats (canary tail) or for a piece outside
+ * [0, Ktot). Run for the scalar engine too (its layout differs). */
+static void check_pack_rows(const rb_gemm *g)
+{
+    const int Ns[] = {1, g->nr, 2 * g->nr + 3};
+    const int Ks[] = {1, 2, 17, 100};
+    int checked = 0;
+    for (size_t in = 0; in < sizeof Ns / sizeof Ns[0]; in++)
+        for (size_t ik = 0; ik < sizeof Ks / sizeof Ks[0]; ik++)
+            for (int b_trans = 0; b_trans < 2; b_trans++) {
+                const int N = Ns[in], K = Ks[ik], ldb = (b_trans ? K : N) + 3;
+                const size_t nb = (size_t)(b_trans ? N : K) * ldb, np = g->packed_floats(K, N);
+                uint32_t s = 555u + (uint32_t)(in * 16 + ik * 2) + (uint32_t)b_trans;
+                float *B = xmalloc(nb), *whole = xmalloc(np + 16), *parts = xmalloc(np + 16);
+                for (size_t i = 0; i < nb; i++) B[i] = rng_float(&s);
+                for (size_t i = 0; i < np + 16; i++) whole[i] = parts[i] = canary();
+                const unsigned how = b_trans ? RB_TRANS_B : RB_NO_TRANS;
+                g->pack_b(whole, K, N, B, ldb, how);
+                /* rows [0, k1), [k1, k1) (empty) and [k1, K) */
+                const int k1 = K / 3;
+                const float *B2 = b_trans ? B + k1 : B + (size_t)k1 * ldb;
+                g->pack_b_rows(parts, K, k1, K - k1, N, B2, ldb, how);
+                g->pack_b_rows(parts, K, k1, 0, N, B2, ldb, how);
+                g->pack_b_rows(parts, K, 0, k1, N, B, ldb, how);
+                /* a piece past Ktot is refused whole */
+                g->pack_b_rows(parts, K, K - 1, 2, N, B, ldb, how);
+                assert_memory_equal(whole, parts, (np + 16) * sizeof(float));
+                for (size_t i = np; i < np + 16; i++) assert_true(is_canary(parts[i]));
+                checked++;
+                free(B), free(whole), free(parts);
+            }
+    print_message("%s: pack_b_rows matched pack_b on %d operands\n", g->name, checked);
+}
+
+static void test_pack_rows(void **state)
+{
+    const engine_ref *e = *state;
+    check_pack_rows(engine_or_skip(e));
+}
+
+static void test_pack_rows_scalar(void **state)
+{
+    (void)state;
+    check_pack_rows(&rb_gemm_scalar);
+}
+
+/* With no op->blocking, a product of at most MR rows runs K in one slice
+ * (gemm_kernel.inc: its B panels are read once, so KC's L1 bound does not
+ * apply): bit-identical to the same product with an explicit blocking of
+ * kc = K, and to itself with RB_GEMM_REVERSE, at a K the machine's KC
+ * would cut into several slices; for each M of 1..MR. (Its agreement with
+ * the scalar engine is test_blocking's {3, 70, 777} shape.) */
+static void test_small_m_one_slice(void **state)
+{
+    const engine_ref *e = *state;
+    const rb_gemm *g = engine_or_skip(e);
+    const int K = 1500, N = 3 * g->nr + 5; /* 1500 <= 16384 / MR: within the scratch bound */
+    assert_true(rb_gemm_blocking_for(g->mr, g->nr).kc < K);
+    const rb_gemm_blocking one = {.kc = K, .mc = g->mr, .nc = N};
+    uint32_t s = 2024;
+    float *A = xmalloc((size_t)g->mr * K), *B = xmalloc((size_t)K * N), *Bp = xmalloc(g->packed_floats(K, N));
+    float *C[3];
+    for (int i = 0; i < 3; i++) C[i] = xmalloc((size_t)g->mr * N);
+    for (size_t i = 0; i < (size_t)g->mr * K; i++) A[i] = rng_float(&s);
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = rng_float(&s);
+    g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
+    for (int M = 1; M <= g->mr; M++) {
+        for (int i = 0; i < 3; i++)
+            g->run(&(rb_gemm_op){.C = C[i], .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
+                                 .Ncols = N, .flags = i == 2 ? RB_GEMM_REVERSE : 0u,
+                                 .blocking = i == 1 ? &one : NULL});
+        assert_memory_equal(C[0], C[1], (size_t)M * N * sizeof(float));
+        assert_memory_equal(C[0], C[2], (size_t)M * N * sizeof(float));
+    }
+    free(A), free(B), free(Bp);
+    for (int i = 0; i < 3; i++) free(C[i]);
+}
+
 /* K = 0: C = 0 (accumulate = 0) or unchanged (accumulate = 1), range only. */
 static void test_k_zero(void **state)
 {
@@ -794,7 +877,8 @@ static engine_ref e_neon = {"neon", RB_ISA_NEON};
 #define ENGINE_TEST(fn, e) {#fn "__" #e, fn, NULL, NULL, &e_##e}
 #define ENGINE_TESTS(e)                                                                     \
     ENGINE_TEST(test_edges, e), ENGINE_TEST(test_blocking, e), ENGINE_TEST(test_k_zero, e), \
-        ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e), ENGINE_TEST(test_reverse_same_bits, e)
+        ENGINE_TEST(test_concurrent, e), ENGINE_TEST(test_odd_blocking, e), ENGINE_TEST(test_reverse_same_bits, e), \
+        ENGINE_TEST(test_pack_rows, e), ENGINE_TEST(test_small_m_one_slice, e)
 
 int main(void)
 {
@@ -804,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_blocking_model),
         cmocka_unit_test(test_caches_sysfs),
         cmocka_unit_test(test_blocking_env),
+        cmocka_unit_test(test_pack_rows_scalar),
         ENGINE_TESTS(avx2),
         ENGINE_TESTS(avx512),
         ENGINE_TESTS(neon),

@@ -43,7 +43,8 @@
 #define RB_TRANS_B (1u << 2)          /* pack_b: B stored [Ncols][K]: op(B)[k][j] = B[j*ldb + k] */
 /* A hint on order, not on the result: sweep B from its last column block,
  * K slice and panel to its first (K slices then add up in the other order:
- * the same product up to float rounding; bit-identical when K <= KC).
+ * the same product up to float rounding; bit-identical when one K slice
+ * covers K: K <= KC, or M <= mr with the machine's blocking).
  * Products that read the same packed B one after the other and alternate
  * the flag find what the previous one read last still in cache; a plain
  * cyclic sweep over a B larger than the cache misses on every line. */
@@ -53,7 +54,10 @@
  * at most kc, blocks of mc rows of op(A), nc columns at a time. Derived
  * from the caches by rb_gemm_blocking_derive (gemm_blocking.c: the model
  * and its reasons). Any positive values give the same result up to float
- * summation order across K slices; run() rounds and caps them. */
+ * summation order across K slices; run() rounds and caps them. With no
+ * rb_gemm_op.blocking, run() takes this machine's, except that a product
+ * of M <= mr rows gets one K slice as deep as run() allows (its B panels
+ * are read once: gemm_kernel.inc). */
 typedef struct {
     int kc, mc, nc;
 } rb_gemm_blocking;
@@ -87,6 +91,12 @@ typedef struct rb_gemm {
      * element (k, j) at B[k*ldb + j]; RB_TRANS_B: B is [Ncols][K], element
      * (k, j) at B[j*ldb + k]. */
     void (*pack_b)(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags);
+    /* Rows [k0, k0 + K) of a Ktot-deep packed op(B) (Ktot x Ncols, at Bp
+     * as pack_b(Bp, Ktot, ...) lays it out) from B (K x Ncols, read as
+     * pack_b reads it); the other rows are left as they are. An operand
+     * whose rows live in two places (h0, then y) is packed as one, so its
+     * product is one pass over C. pack_b(Bp, K, ..) = pack_b_rows(Bp, K, 0, K, ..). */
+    void (*pack_b_rows)(float *Bp, int Ktot, int k0, int K, int Ncols, const float *B, int ldb, unsigned flags);
     void (*run)(const rb_gemm_op *op);
 } rb_gemm;
 

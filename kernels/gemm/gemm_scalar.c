@@ -9,12 +9,19 @@
 
 static size_t scalar_packed_floats(int K, int Ncols) { return (size_t)K * (size_t)Ncols; }
 
-static void scalar_pack_b(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags)
+static void scalar_pack_b_rows(float *Bp, int Ktot, int k0, int K, int Ncols, const float *B, int ldb,
+                               unsigned flags)
 {
+    if (k0 < 0 || k0 + K > Ktot) return;
     const int b_trans = (flags & RB_TRANS_B) != 0;
     for (int k = 0; k < K; k++)
         for (int j = 0; j < Ncols; j++)
-            Bp[(size_t)k * Ncols + j] = b_trans ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+            Bp[(size_t)(k0 + k) * Ncols + j] = b_trans ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j];
+}
+
+static void scalar_pack_b(float *Bp, int K, int Ncols, const float *B, int ldb, unsigned flags)
+{
+    scalar_pack_b_rows(Bp, K, 0, K, Ncols, B, ldb, flags);
 }
 
 /* One group (gemm.h) at C, Bp. */
@@ -48,5 +55,6 @@ const rb_gemm rb_gemm_scalar = {
     .nr = 1,
     .packed_floats = scalar_packed_floats,
     .pack_b = scalar_pack_b,
+    .pack_b_rows = scalar_pack_b_rows,
     .run = scalar_run,
 };
