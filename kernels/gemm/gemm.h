@@ -44,7 +44,7 @@
 /* A hint on order, not on the result: sweep B from its last column block,
  * K slice and panel to its first (K slices then add up in the other order:
  * the same product up to float rounding; bit-identical when one K slice
- * covers K: K <= KC, or M <= mr with the machine's blocking).
+ * covers K).
  * Products that read the same packed B one after the other and alternate
  * the flag find what the previous one read last still in cache; a plain
  * cyclic sweep over a B larger than the cache misses on every line. */
@@ -55,9 +55,9 @@
  * from the caches by rb_gemm_blocking_derive (gemm_blocking.c: the model
  * and its reasons). Any positive values give the same result up to float
  * summation order across K slices; run() rounds and caps them. With no
- * rb_gemm_op.blocking, run() takes this machine's, except that a product
- * of M <= mr rows gets one K slice as deep as run() allows (its B panels
- * are read once: gemm_kernel.inc). */
+ * rb_gemm_op.blocking, run() takes this machine's, whatever M is (so that
+ * rows split between threads give the bits of one call). A kc above what
+ * run() allows means one K slice as deep as it allows. */
 typedef struct {
     int kc, mc, nc;
 } rb_gemm_blocking;
