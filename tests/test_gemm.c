@@ -719,16 +719,6 @@ static void test_blocking_model(void **state)
     assert_int_equal(b.kc, 192);
     assert_int_equal(b.mc, 852);
     assert_int_equal(b.nc, 16384);
-    /* The deep blocking (dx, weight gradients): KC at least 512, MC and NC
-     * from the same rules at that KC (ICX: 655360 / 2048 = 320 -> 318;
-     * 24 MiB / 2 / 2048 = 6144); where the L1 rule already gives 512
-     * (Zen 3), the same as the plain one. */
-    b = rb_gemm_blocking_derive_deep(&icx, 6, 64);
-    assert_int_equal(b.kc, 512);
-    assert_int_equal(b.mc, 318);
-    assert_int_equal(b.nc, 6144);
-    const rb_gemm_blocking z = rb_gemm_blocking_derive(&zen3, 6, 16), zd = rb_gemm_blocking_derive_deep(&zen3, 6, 16);
-    assert_memory_equal(&z, &zd, sizeof z);
     /* Bounds: a huge L1 caps KC at 1024; a tiny one floors it at 16; MC and
      * NC never fall below one tile. */
     const rb_caches huge = {.l1d = {1 << 20, 8, 64, 1}, .l2 = {1 << 20, 8, 64, 1}, .l3 = {1 << 20, 8, 64, 1}};

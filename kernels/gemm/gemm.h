@@ -118,10 +118,6 @@ rb_gemm_blocking rb_gemm_blocking_derive(const rb_caches *c, int mr, int nr);
  * field replaced by RNNBENCH_GEMM_BLOCKING=KC,MC,NC where that gives one
  * (> 0; read once per process). */
 rb_gemm_blocking rb_gemm_blocking_for(int mr, int nr);
-/* The same for products that sum into a C larger than L2 over a long K
- * (weight gradients, dx): K slices of at least 512 (gemm_blocking.c). */
-rb_gemm_blocking rb_gemm_blocking_derive_deep(const rb_caches *c, int mr, int nr);
-rb_gemm_blocking rb_gemm_blocking_deep_for(int mr, int nr);
 
 /* The engine for "scalar", "avx2", "avx512" or "neon"; NULL for an ISA this
  * build does not contain (or an unknown name). It does not ask the CPU:

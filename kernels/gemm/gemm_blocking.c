@@ -53,16 +53,7 @@
 #define RB_GEMM_KC_MODEL_MAX 1024
 #define RB_GEMM_KC_MODEL_MIN 16
 
-/* Products that sum into a C larger than L2 over a long K (the weight
- * gradients over a chunk's rows, dx): every K slice is one more pass of
- * the whole C through L3, so their slices are at least this deep even
- * where the B micro-panel then spills from L1 to L2. Measured on an Intel
- * Xeon (Emerald Rapids, 48 KiB L1, 6x64 tile: the L1 rule gives 192):
- * dweight M=2048 N=512 K=3200, 160.7 GFLOP/s at KC 512 against 142.1 at
- * 192 (5 interleaved rounds, bench_gemm --compare); docs/blocking.md. */
-#define RB_GEMM_KC_DEEP_MIN 512
-
-static rb_gemm_blocking derive(const rb_caches *c, int mr, int nr, size_t kc_min)
+rb_gemm_blocking rb_gemm_blocking_derive(const rb_caches *c, int mr, int nr)
 {
     const size_t f = sizeof(float);
     if (mr < 1) mr = 1;
@@ -70,7 +61,7 @@ static rb_gemm_blocking derive(const rb_caches *c, int mr, int nr, size_t kc_min
 
     size_t kc = c->l1d.size / ((size_t)nr * f);
     kc = kc / 8 * 8; /* whole 32-byte groups of a row-major A micro-panel row */
-    if (kc < kc_min) kc = kc_min;
+    if (kc < RB_GEMM_KC_MODEL_MIN) kc = RB_GEMM_KC_MODEL_MIN;
     if (kc > RB_GEMM_KC_MODEL_MAX) kc = RB_GEMM_KC_MODEL_MAX;
 
     size_t mc = c->l2.size / 2 / (kc * f) / (size_t)mr * (size_t)mr;
@@ -83,16 +74,6 @@ static rb_gemm_blocking derive(const rb_caches *c, int mr, int nr, size_t kc_min
     if (nc > 1u << 24) nc = 1u << 24;
 
     return (rb_gemm_blocking){.kc = (int)kc, .mc = (int)mc, .nc = (int)nc};
-}
-
-rb_gemm_blocking rb_gemm_blocking_derive(const rb_caches *c, int mr, int nr)
-{
-    return derive(c, mr, nr, RB_GEMM_KC_MODEL_MIN);
-}
-
-rb_gemm_blocking rb_gemm_blocking_derive_deep(const rb_caches *c, int mr, int nr)
-{
-    return derive(c, mr, nr, RB_GEMM_KC_DEEP_MIN);
 }
 
 /* RNNBENCH_GEMM_BLOCKING, parsed once: a field <= 0 keeps the model's. */
@@ -128,21 +109,12 @@ static void read_env(void)
     env_blocking = (rb_gemm_blocking){.kc = f[0], .mc = f[1], .nc = f[2]};
 }
 
-static rb_gemm_blocking with_env(rb_gemm_blocking b)
+rb_gemm_blocking rb_gemm_blocking_for(int mr, int nr)
 {
+    rb_gemm_blocking b = rb_gemm_blocking_derive(rb_caches_detect(), mr, nr);
     pthread_once(&env_once, read_env);
     if (env_blocking.kc > 0) b.kc = env_blocking.kc;
     if (env_blocking.mc > 0) b.mc = env_blocking.mc;
     if (env_blocking.nc > 0) b.nc = env_blocking.nc;
     return b;
-}
-
-rb_gemm_blocking rb_gemm_blocking_for(int mr, int nr)
-{
-    return with_env(rb_gemm_blocking_derive(rb_caches_detect(), mr, nr));
-}
-
-rb_gemm_blocking rb_gemm_blocking_deep_for(int mr, int nr)
-{
-    return with_env(rb_gemm_blocking_derive_deep(rb_caches_detect(), mr, nr));
 }
