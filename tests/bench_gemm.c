@@ -107,6 +107,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Two configurations timed in nr interleaved rounds (x[c][r]): sorts each
+ * sample and prints "  name median [min-max]" for both (values with prec
+ * decimals in width columns). The caller prints its ratio of x[.][nr/2]. */
+enum { AB_MAXR = 64 };
+static void ab_print(double x[2][AB_MAXR], int nr, const char *name0, const char *name1, int width, int prec)
+{
+    for (int c = 0; c < 2; c++) {
+        qsort(x[c], (size_t)nr, sizeof x[c][0], cmp_double);
+        printf("  %s %*.*f [%*.*f-%*.*f]", c ? name1 : name0, width, prec, x[c][nr / 2], width, prec, x[c][0], width,
+               prec, x[c][nr - 1]);
+    }
+}
+
 /* The FMA probe for this ISA; NULL for scalar (its probe lives in
  * harness/probes.c, static there). */
 static double (*probe_for(const char *isa))(long)
@@ -270,19 +283,15 @@ static void compare(const rb_gemm *g, int rounds)
             if (cpu_s() - t0 > 0.02) break;
             calls *= 2;
         }
-        enum { MAXR = 64 };
-        double rate[2][MAXR];
-        const int nr = rounds < MAXR ? rounds : MAXR;
+        double rate[2][AB_MAXR];
+        const int nr = rounds < AB_MAXR ? rounds : AB_MAXR;
         for (int r = 0; r < nr; r++)
             for (int q = 0; q < 2; q++) {
                 const int c = (r & 1) ? 1 - q : q;
                 rate[c][r] = round_rate(g, &op[c], flop, calls);
             }
         printf("%-28s M=%-4d N=%-4d K=%-4d", s->what, M, N, K);
-        for (int c = 0; c < 2; c++) {
-            qsort(rate[c], (size_t)nr, sizeof rate[c][0], cmp_double);
-            printf("  %s %6.1f [%6.1f-%6.1f]", c ? "derived" : "old", rate[c][nr / 2], rate[c][0], rate[c][nr - 1]);
-        }
+        ab_print(rate, nr, "old", "derived", 6, 1);
         printf("  ratio %.3f\n", rate[1][nr / 2] / rate[0][nr / 2]);
         fflush(stdout);
         free(A), free(B), free(C), free(Bp);
@@ -331,21 +340,17 @@ static void zigzag(const rb_gemm *g, int rounds)
         g->pack_b(Bp, K, N, B, ldb, s->b_trans ? RB_TRANS_B : RB_NO_TRANS);
         const rb_gemm_op op = {.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp, .Ncols = N,
                                .flags = RB_GEMM_OVERWRITE};
-        enum { MAXR = 64 };
-        double us[2][MAXR];
-        const int nr = rounds < MAXR ? rounds : MAXR;
+        double us[2][AB_MAXR];
+        const int nr = rounds < AB_MAXR ? rounds : AB_MAXR;
         for (int r = 0; r < nr; r++)
             for (int q = 0; q < 2; q++) {
                 const int z = (r & 1) ? 1 - q : q;
                 us[z][r] = steps_us(g, op, 200, z);
             }
         printf("%-30s M=%d K=%-4d N=%-4d B %4zu KiB", s->what, M, K, N, (size_t)K * N * sizeof(float) / 1024);
-        for (int z = 0; z < 2; z++) {
-            qsort(us[z], (size_t)nr, sizeof us[z][0], cmp_double);
-            printf("  %s %6.2f [%6.2f-%6.2f] %5.1f GB/s", z ? "zigzag" : "plain", us[z][nr / 2], us[z][0],
-                   us[z][nr - 1], (double)K * N * sizeof(float) / us[z][nr / 2] * 1e-3);
-        }
-        printf("  ratio %.2f\n", us[0][nr / 2] / us[1][nr / 2]);
+        ab_print(us, nr, "plain", "zigzag", 6, 2);
+        printf("  ratio %.2f  (%.1f / %.1f GB/s)\n", us[0][nr / 2] / us[1][nr / 2],
+               (double)K * N * sizeof(float) / us[0][nr / 2] * 1e-3, (double)K * N * sizeof(float) / us[1][nr / 2] * 1e-3);
         fflush(stdout);
         free(A), free(B), free(C), free(Bp);
     }
@@ -450,6 +455,20 @@ static int hoisted_cell(const rb_gemm *g, const char *cell, int G, int T, int N,
     return n; /* buffers live until the process ends */
 }
 
+/* One large product (the engine's speed, for comparison): op(A) M x K,
+ * stored [K][M] when a_trans; op(B) K x N, stored [N][K] when b_trans. */
+static hoisted large_product(const rb_gemm *g, const char *what, int M, int N, int K, int a_trans, int b_trans)
+{
+    float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2), *C = alloc_fill((size_t)M * N, 3);
+    float *Bp = alloc_fill(g->packed_floats(K, N), 4);
+    g->pack_b(Bp, K, N, B, b_trans ? K : N, b_trans ? RB_TRANS_B : RB_NO_TRANS);
+    hoisted h = {.nops = 1, .flop = 2.0 * M * N * K};
+    snprintf(h.what, sizeof h.what, "%s", what);
+    h.op[0] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = a_trans ? M : K, .K = K, .Bp = Bp,
+                           .Ncols = N, .flags = RB_GEMM_OVERWRITE | (a_trans ? RB_TRANS_A : 0u)};
+    return h; /* buffers live until the process ends */
+}
+
 /* The small-batch cells' hoisted products (docs/small-batch.md) next to
  * two large products (the engine's speed), interleaved: each round times
  * every product once (best of 3 batches of ~10 ms), the order rotated
@@ -463,26 +482,8 @@ static void hoisted_products(const rb_gemm *g, const char *isa, int rounds)
     nh += hoisted_cell(g, "lstm T100 N1 H256", 4, 100, 1, 256, 256, hs + nh);
     nh += hoisted_cell(g, "gru_lbr T100 N1 H256", 3, 100, 1, 256, 256, hs + nh);
     nh += hoisted_cell(g, "lstm T25 N4 H1024", 4, 25, 4, 1024, 1024, hs + nh);
-    {
-        const int M = 3200, N = 2048, K = 512;
-        float *A = alloc_fill((size_t)M * K, 1), *B = alloc_fill((size_t)K * N, 2), *C = alloc_fill((size_t)M * N, 3);
-        float *Bp = alloc_fill(g->packed_floats(K, N), 4);
-        g->pack_b(Bp, K, N, B, K, RB_TRANS_B);
-        hs[nh] = (hoisted){.nops = 1, .flop = 2.0 * M * N * K};
-        snprintf(hs[nh].what, sizeof hs[nh].what, "large x*W^T M3200 N2048 K512");
-        hs[nh++].op[0] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = K, .K = K, .Bp = Bp,
-                                      .Ncols = N, .flags = RB_GEMM_OVERWRITE};
-    }
-    {
-        const int M = 2048, N = 512, K = 3200;
-        float *A = alloc_fill((size_t)M * K, 5), *B = alloc_fill((size_t)K * N, 6), *C = alloc_fill((size_t)M * N, 7);
-        float *Bp = alloc_fill(g->packed_floats(K, N), 8);
-        g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
-        hs[nh] = (hoisted){.nops = 1, .flop = 2.0 * M * N * K};
-        snprintf(hs[nh].what, sizeof hs[nh].what, "large dW a_trans M2048 N512 K3200");
-        hs[nh++].op[0] = (rb_gemm_op){.C = C, .ldc = N, .M = M, .j1 = N, .A = A, .lda = M, .K = K, .Bp = Bp,
-                                      .Ncols = N, .flags = RB_GEMM_OVERWRITE | RB_TRANS_A};
-    }
+    hs[nh++] = large_product(g, "large x*W^T M3200 N2048 K512", 3200, 2048, 512, 0, 1);
+    hs[nh++] = large_product(g, "large dW a_trans M2048 N512 K3200", 2048, 512, 3200, 1, 0);
     double peak_fpc, peak;
     probe_peak(probe_for(isa), &peak_fpc, &peak);
     int calls[MAXH];
@@ -538,9 +539,8 @@ static void slices(const rb_gemm *g, int rounds)
         g->pack_b(Bp, K, N, B, N, RB_NO_TRANS);
         const rb_gemm_blocking deep = {.kc = K, .mc = derived.mc, .nc = derived.nc};
         const rb_gemm_blocking *bks[2] = {&derived, &deep};
-        enum { MAXR = 64 };
-        double us[2][MAXR];
-        const int nr = rounds < MAXR ? rounds : MAXR;
+        double us[2][AB_MAXR];
+        const int nr = rounds < AB_MAXR ? rounds : AB_MAXR;
         for (int r = 0; r < nr; r++)
             for (int q = 0; q < 2; q++) {
                 const int c = (r & 1) ? 1 - q : q;
@@ -549,10 +549,7 @@ static void slices(const rb_gemm *g, int rounds)
                 us[c][r] = steps_us(g, op, 100, 1);
             }
         printf("%-28s M=%d K=%-4d N=%-4d", s->what, M, K, N);
-        for (int c = 0; c < 2; c++) {
-            qsort(us[c], (size_t)nr, sizeof us[c][0], cmp_double);
-            printf("  %s %7.2f [%7.2f-%7.2f]", c ? "kc=K" : "derived", us[c][nr / 2], us[c][0], us[c][nr - 1]);
-        }
+        ab_print(us, nr, "derived", "kc=K", 7, 2);
         printf("  ratio %.3f\n", us[0][nr / 2] / us[1][nr / 2]);
         fflush(stdout);
         free(A), free(B), free(C), free(Bp);
@@ -617,9 +614,8 @@ static void groups(const rb_gemm *g, int rounds)
             g->pack_b(Bp + (size_t)q * pf, s->K, s->w, B + (size_t)q * s->w * s->K, s->K, RB_TRANS_B);
         const rb_gemm_op op = {.C = C, .ldc = GH, .M = s->M, .j1 = s->w, .A = A, .lda = s->K, .K = s->K,
                                .Bp = Bp, .Ncols = s->w, .flags = RB_GEMM_OVERWRITE, .group_ldc = s->K};
-        enum { MAXR = 64 };
-        double us[2][MAXR];
-        const int nr = rounds < MAXR ? rounds : MAXR;
+        double us[2][AB_MAXR];
+        const int nr = rounds < AB_MAXR ? rounds : AB_MAXR;
         for (int r = 0; r < nr; r++)
             for (int q = 0; q < 2; q++) {
                 const int gr = (r & 1) ? 1 - q : q;
@@ -627,26 +623,35 @@ static void groups(const rb_gemm *g, int rounds)
             }
         printf("%-24s G=%d M=%-2d K=%-4d w=%-4d U %5zu KiB", s->what, s->G, s->M, s->K, s->w,
                (size_t)s->G * s->w * s->K * sizeof(float) / 1024);
-        for (int gr = 0; gr < 2; gr++) {
-            qsort(us[gr], (size_t)nr, sizeof us[gr][0], cmp_double);
-            printf("  %s %8.2f [%8.2f-%8.2f]", gr ? "grouped" : "per-gate", us[gr][nr / 2], us[gr][0],
-                   us[gr][nr - 1]);
-        }
+        ab_print(us, nr, "per-gate", "grouped", 8, 2);
         printf("  ratio %.2f\n", us[0][nr / 2] / us[1][nr / 2]);
         fflush(stdout);
         free(A), free(B), free(C), free(Bp);
     }
 }
 
+/* The interleaved A/B modes: name, what runs, default rounds. */
+typedef struct {
+    const char *flag;
+    void (*run)(const rb_gemm *g, const char *isa, int rounds);
+    int rounds;
+} ab_mode;
+static void run_compare(const rb_gemm *g, const char *isa, int r) { (void)isa, compare(g, r); }
+static void run_zigzag(const rb_gemm *g, const char *isa, int r) { (void)isa, zigzag(g, r); }
+static void run_groups(const rb_gemm *g, const char *isa, int r) { (void)isa, groups(g, r); }
+static void run_slices(const rb_gemm *g, const char *isa, int r) { (void)isa, slices(g, r); }
+static const ab_mode modes[] = {
+    {"--compare", run_compare, 11}, {"--zigzag", run_zigzag, 9},         {"--groups", run_groups, 9},
+    {"--slices", run_slices, 9},    {"--hoisted", hoisted_products, 7},
+};
+
 int main(int argc, char **argv)
 {
     const char *isa = argc > 1 ? argv[1] : "avx512";
-    const int cmp = argc > 2 && strcmp(argv[2], "--compare") == 0;
-    const int zz = argc > 2 && strcmp(argv[2], "--zigzag") == 0;
-    const int ho = argc > 2 && strcmp(argv[2], "--hoisted") == 0;
-    const int sl = argc > 2 && strcmp(argv[2], "--slices") == 0;
-    const int grp = argc > 2 && strcmp(argv[2], "--groups") == 0;
-    const double seconds = argc > 2 && !cmp && !zz && !ho && !sl && !grp ? atof(argv[2]) : 1.0;
+    const ab_mode *mode = NULL;
+    for (size_t i = 0; argc > 2 && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(argv[2], modes[i].flag) == 0) mode = &modes[i];
+    const double seconds = argc > 2 && !mode ? atof(argv[2]) : 1.0;
     const int only = argc > 3 ? atoi(argv[3]) : -1;
     const rb_gemm *g = rb_gemm_for_isa(isa);
     rb_isa id;
@@ -658,29 +663,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "this CPU cannot run %s\n", isa);
         return 1;
     }
-    if (sl) {
+    if (mode) {
         printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
-        slices(g, argc > 3 ? atoi(argv[3]) : 9);
-        return 0;
-    }
-    if (ho) {
-        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
-        hoisted_products(g, isa, argc > 3 ? atoi(argv[3]) : 7);
-        return 0;
-    }
-    if (zz) {
-        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
-        zigzag(g, argc > 3 ? atoi(argv[3]) : 9);
-        return 0;
-    }
-    if (grp) {
-        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
-        groups(g, argc > 3 ? atoi(argv[3]) : 9);
-        return 0;
-    }
-    if (cmp) {
-        printf("engine %s (MR %d x NR %d), 1 thread\n", g->name, g->mr, g->nr);
-        compare(g, argc > 3 ? atoi(argv[3]) : 11);
+        mode->run(g, isa, argc > 3 ? atoi(argv[3]) : mode->rounds);
         return 0;
     }
     cycles_open();
