@@ -145,14 +145,14 @@ summary_table() { # CSV
         return sprintf("%.2f [%.2f, %.2f]", pm / bm[k], pl / bh[k], ph / bl[k])
     }
     END {
-        printf "%-9s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", "cell", "pass", "shape (threads)", "best of ours",
+        printf "%-11s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", "cell", "pass", "shape (threads)", "best of ours",
                "GFLOP/s", "%bound", "onednn/ours", "blas/ours"
         n = 0
         for (k in bH) keys[++n] = k
         for (i = 2; i <= n; i++) { v = keys[i]; j = i - 1; while (j > 0 && keys[j] > v) { keys[j + 1] = keys[j]; j-- } keys[j + 1] = v }
         for (i = 1; i <= n; i++) {
             k = keys[i]; split(k, cp, " ")
-            printf "%-9s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", cp[1], cp[2],
+            printf "%-11s %-7s %-24s %-22s %8s %6s  %-19s %-19s\n", cp[1], cp[2],
                    sprintf("T=%d N=%d H=%d (%d)", bT[k], bN[k], bH[k], bth[k]),
                    (k in bv ? bv[k] : "-"), (k in bg ? sprintf("%.1f", bg[k]) : "-"),
                    (k in bp && bp[k] != "" ? sprintf("%.0f", bp[k]) : "-"),
