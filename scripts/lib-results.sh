@@ -173,38 +173,38 @@ split_results() {
     # variant's place in variants.txt (its colour in every figure): a panel
     # then plots only what was measured. A scaling curve (k_) needs its
     # 1-thread point, the base of the speedup.
-    local i v f prefix cell pass dir
+    local prefix cell pass dir
     # the network figures: colours from variants.txt as everywhere
     for cell in $(cat "$2/lay_cells.txt"); do
         for pass in $(cat "$2/lay_passes.txt"); do
             for dir in $(cat "$2/lay_dirs.txt"); do
-                i=0
-                for v in $(cat "$2/variants.txt"); do
-                    i=$((i + 1))
-                    [ -s "$2/lay_${cell}_${pass}_${dir}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
-                done > "$2/lay_${cell}_${pass}_${dir}.list"
+                curve_list "$2" "lay_${cell}_${pass}_${dir}"
             done
         done
     done
     for pass in $(cat "$2/vl_passes.txt"); do
-        i=0
-        for v in $(cat "$2/variants.txt"); do
-            i=$((i + 1))
-            [ -s "$2/vl_${pass}_$v.dat" ] && printf '%s:%d ' "$v" "$i"
-        done > "$2/vl_${pass}.list"
+        curve_list "$2" "vl_${pass}"
     done
     for prefix in h peak t k; do
         for cell in $(cat "$2/cells.txt"); do
             for pass in $(cat "$2/passes.txt"); do
-                i=0
-                for v in $(cat "$2/variants.txt"); do
-                    i=$((i + 1))
-                    f="$2/${prefix}_${cell}_${pass}_$v.dat"
-                    [ -s "$f" ] || continue
-                    if [ "$prefix" = k ] && [ "$(awk 'NR == 1 { print $1 + 0 }' "$f")" != 1 ]; then continue; fi
-                    printf '%s:%d ' "$v" "$i"
-                done > "$2/${prefix}_${cell}_${pass}.list"
+                curve_list "$2" "${prefix}_${cell}_${pass}" "$([ "$prefix" = k ] && echo speedup)"
             done
         done
     done
+}
+
+# curve_list DIR PANEL [speedup]: DIR/PANEL.list = the variants with a
+# curve DIR/PANEL_<variant>.dat, as name:index (index: the variant's place
+# in DIR/variants.txt, its colour in every figure). A speedup curve also
+# needs its 1-thread point (its first x is 1), the base of the speedup.
+curve_list() {
+    local i=0 v f
+    for v in $(cat "$1/variants.txt"); do
+        i=$((i + 1))
+        f="$1/${2}_$v.dat"
+        [ -s "$f" ] || continue
+        if [ "${3:-}" = speedup ] && [ "$(awk 'NR == 1 { print $1 + 0 }' "$f")" != 1 ]; then continue; fi
+        printf '%s:%d ' "$v" "$i"
+    done > "$1/$2.list"
 }
