@@ -224,6 +224,17 @@ static rb_sweep_block *new_block(rb_sweep_grid *g, const char *what)
     return b;
 }
 
+/* A block of the fastest-by-design variants and the library peers, for
+ * these cells and passes (the presets' usual start). */
+static rb_sweep_block *best_block(rb_sweep_grid *g, const char *what, unsigned cells, unsigned passes)
+{
+    rb_sweep_block *b = new_block(g, what);
+    add_best(g, b, 0);
+    b->cells = cells;
+    b->passes = passes;
+    return b;
+}
+
 /* ------------------------------------------------------------- presets */
 
 static void set_dirs(rb_sweep_block *b, const rb_dir *d, int n)
@@ -262,10 +273,8 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
     static const rb_dir bi[] = {RB_DIR_BI_CONCAT}, l2r[] = {RB_DIR_L2R};
     static const rb_dir l2r_bi[] = {RB_DIR_L2R, RB_DIR_BI_CONCAT};
     static const char *const full_random[] = {"full", "random"};
-    rb_sweep_block *b = new_block(g, "networks: layers x direction modes (lstm, gru_lbr)");
-    add_best(g, b, 0);
-    b->cells = RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR);
-    b->passes = passes;
+    rb_sweep_block *b = best_block(g, "networks: layers x direction modes (lstm, gru_lbr)",
+                                   RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR), passes);
     SET(T, 25);
     SET(N, 16);
     SET(H, 128);
@@ -273,10 +282,8 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
     set_dirs(b, all_dirs, 4);
     b->nthr = full ? all_threads(g->cores, b->thr) : set_list(b->thr, &g->cores, 1);
 
-    b = new_block(g, "GNMT encoder (benchdnn): bidirectional-concat LSTM layer");
-    add_best(g, b, 0);
-    b->cells = RB_CELL_BIT(RB_LSTM);
-    b->passes = passes;
+    b = best_block(g, "GNMT encoder (benchdnn): bidirectional-concat LSTM layer",
+                   RB_CELL_BIT(RB_LSTM), passes);
     SET(T, 50);
     SET(N, 64);
     SET(H, 256, 512);
@@ -285,11 +292,10 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
     b->nthr = set_list(b->thr, &g->cores, 1);
 
     for (int k = 0; full && k < 2; k++) { /* the stack above it: I = 2H, the concat's width */
-        b = new_block(g, k == 0 ? "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 256"
-                                : "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 512");
-        add_best(g, b, 0);
-        b->cells = RB_CELL_BIT(RB_LSTM);
-        b->passes = passes;
+        b = best_block(g,
+                       k == 0 ? "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 256"
+                              : "GNMT encoder (benchdnn): the l2r LSTM stack above it, H 512",
+                       RB_CELL_BIT(RB_LSTM), passes);
         SET(T, 50);
         SET(N, 64);
         SET(L, 3);
@@ -301,10 +307,8 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
         b->I[0] = 2 * b->H[0];
     }
 
-    b = new_block(g, "DeepSpeech2-like: bidirectional-concat gru_lbr stacks");
-    add_best(g, b, 0);
-    b->cells = RB_CELL_BIT(RB_GRU_LBR);
-    b->passes = passes;
+    b = best_block(g, "DeepSpeech2-like: bidirectional-concat gru_lbr stacks",
+                   RB_CELL_BIT(RB_GRU_LBR), passes);
     SET(T, 50);
     SET(N, 16);
     if (full) {
@@ -317,10 +321,8 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
     set_dirs(b, bi, 1);
     b->nthr = set_list(b->thr, &g->cores, 1);
 
-    b = new_block(g, "variable lengths: full against uniform in [1, T]");
-    add_best(g, b, 0);
-    b->cells = RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR);
-    b->passes = passes;
+    b = best_block(g, "variable lengths: full against uniform in [1, T]",
+                   RB_CELL_BIT(RB_LSTM) | RB_CELL_BIT(RB_GRU_LBR), passes);
     SET(T, 50);
     SET(N, 64);
     SET(H, 256);
@@ -359,10 +361,8 @@ static void preset_networks(rb_sweep_grid *g, unsigned passes, int full)
  * narrows a preset, it cannot add to it. */
 static void preset_quick(rb_sweep_grid *g)
 {
-    rb_sweep_block *b = new_block(g, "fastest-by-design variants and library peers");
-    add_best(g, b, 0);
-    b->cells = RB_ALL_CELLS;
-    b->passes = P(RB_PASS_INFER) | P(RB_PASS_FWDBWD);
+    rb_sweep_block *b = best_block(g, "fastest-by-design variants and library peers",
+                                   RB_ALL_CELLS, P(RB_PASS_INFER) | P(RB_PASS_FWDBWD));
     SET(T, 25, 50);
     SET(N, 1, 16, 64);
     SET(H, 64, 256, 512);
@@ -392,10 +392,8 @@ static void deepbench_pair(rb_sweep_grid *g, const char *what_train, const char 
 {
     static const int Ninf[] = {1, 2, 4};
     for (int k = 0; k < 2; k++) {
-        rb_sweep_block *b = new_block(g, k == 0 ? what_train : what_inf);
-        add_best(g, b, 0);
-        b->cells = RB_CELL_BIT(cell);
-        b->passes = k == 0 ? P(RB_PASS_FWDBWD) : P(RB_PASS_INFER);
+        rb_sweep_block *b = best_block(g, k == 0 ? what_train : what_inf,
+                                       RB_CELL_BIT(cell), k == 0 ? P(RB_PASS_FWDBWD) : P(RB_PASS_INFER));
         b->nH = set_list(b->H, H, nH);
         b->nT = set_list(b->T, T, nT);
         b->nN = k == 0 ? set_list(b->N, Ntrain, nNtrain) : set_list(b->N, Ninf, 3);
