@@ -182,21 +182,29 @@ static int split(char *line, char **f, int max)
     return n;
 }
 
-static void test_clip_csv(void **state)
+/* Runs `gradnorm ARGS` into the temporary file out (made here), checks
+ * that it exits 0 and that its header is the CSV header, and returns the
+ * file open at the first data row. */
+static FILE *gradnorm_csv(const char *args, char *out)
 {
-    (void)state;
-    char out[] = "/tmp/rb_gradnorm_csvXXXXXX", err[4096];
+    char err[4096], line[4096];
     rb_cli_tmpfile(out);
-    const double C = 1.0;
-    assert_int_equal(rb_cli_run("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out, err,
-                         sizeof err),
-                     0);
+    assert_int_equal(rb_cli_run(args, out, err, sizeof err), 0);
     FILE *f = fopen(out, "r");
     assert_non_null(f);
-    char line[4096], *fl[64];
     assert_non_null(fgets(line, sizeof line, f));
     assert_int_equal(strncmp(line, header, strlen(header)), 0);
     assert_string_equal(line + strlen(line) - strlen(header_tail), header_tail);
+    return f;
+}
+
+static void test_clip_csv(void **state)
+{
+    (void)state;
+    char out[] = "/tmp/rb_gradnorm_csvXXXXXX";
+    const double C = 1.0;
+    FILE *f = gradnorm_csv("gradnorm --cell rnn_relu,lstm --rho 0.5,2 --T 12 --seeds 2 --clip 1", out);
+    char line[4096], *fl[64];
     int rows = 0, clipped = 0, unclipped = 0;
     while (fgets(line, sizeof line, f)) {
         int n = split(line, fl, 64);
@@ -616,16 +624,10 @@ static void test_net_one_layer_is_the_single_layer(void **state)
 static void test_net_csv(void **state)
 {
     (void)state;
-    char out[] = "/tmp/rb_gradnorm_netXXXXXX", err[4096];
-    rb_cli_tmpfile(out);
-    assert_int_equal(rb_cli_run("gradnorm --cell rnn_tanh,lstm --rho 0.5,1 --T 5 --layers 3 --seeds 2 --H 6 --I 4 --N 2",
-                                out, err, sizeof err), 0);
-    FILE *f = fopen(out, "r");
-    assert_non_null(f);
+    char out[] = "/tmp/rb_gradnorm_netXXXXXX";
+    FILE *f = gradnorm_csv("gradnorm --cell rnn_tanh,lstm --rho 0.5,1 --T 5 --layers 3 --seeds 2 --H 6 --I 4 --N 2",
+                           out);
     char line[4096], *fl[64];
-    assert_non_null(fgets(line, sizeof line, f));
-    assert_int_equal(strncmp(line, header, strlen(header)), 0);
-    assert_string_equal(line + strlen(line) - strlen(header_tail), header_tail);
     int rows = 0;
     while (fgets(line, sizeof line, f)) {
         assert_int_equal(split(line, fl, 64), 25);
@@ -644,6 +646,7 @@ static void test_net_csv(void **state)
         c.s.T = 6;
         c.layers = 3;
         rb_gn_seed_result r;
+        char err[256];
         assert_int_equal(rb_gradnorm_seed(&c, 2, &r, err, sizeof err), 0);
         print_message("%s L=3: self-check %.2e\n", rb_cell_name((rb_cell)cell), r.selfcheck);
         assert_true(r.selfcheck < 1e-12);
